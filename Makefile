@@ -1,0 +1,40 @@
+# Two entry points: `make demo` and `make test`. Each sets up everything it needs first.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: test demo setup system lint typecheck bench docs clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Debian packages and npm modules that the integration tests drive (redis, chromium, node clients).
+system:
+	bash scripts/system-deps
+
+test: setup system
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/mixtrack demo $(DEMO_ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: setup
+	$(PY) -m mypy
+
+bench: setup
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache build dist
