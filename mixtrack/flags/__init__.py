@@ -7,5 +7,6 @@ True
 """
 
 from mixtrack.flags._provider import Assignment, FlagProvider
+from mixtrack.flags._static import StaticFlags
 
-__all__ = ["Assignment", "FlagProvider"]
+__all__ = ["Assignment", "FlagProvider", "StaticFlags"]
