@@ -1,0 +1,117 @@
+"""``RequestScope``: hold a request's exposures until the response is known to be delivered."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from types import TracebackType
+
+import attrs
+
+from mixtrack.exposure._exposure import Exposure
+
+__all__ = ["RequestScope"]
+
+
+@attrs.frozen
+class Held:
+    """An exposure waiting for its request, with the ledger reservation to release."""
+
+    exposure: Exposure
+    key: str
+    record: str
+
+
+class RequestScope:
+    """Exposures made inside are held; :meth:`commit` sends them, :meth:`discard` drops them.
+
+    Created by :meth:`Experiments.request_scope`. While the ``with`` block runs (and in
+    asyncio tasks started from it, which copy the context), every ``expose()`` of that
+    ``Experiments`` reserves the exposure in the ledger and holds the event here.
+
+    Leaving the block without :meth:`commit` discards: the framework decides when a
+    response counts as shown (delivered, non-error status) and commits; an exception or a
+    5xx simply leaves. Discarding releases the ledger reservations, so the next successful
+    render exposes again. After commit or discard, further exposures in the block are sent
+    at once.
+
+    >>> with experiments.request_scope() as scope:  # doctest: +SKIP
+    ...     html = render(request)          # templates call variant.expose()
+    ...     if response_ok(html):
+    ...         scope.commit()
+    """
+
+    def __init__(
+        self,
+        var: ContextVar[RequestScope | None],
+        send: Callable[[Held], bool],
+        release: Callable[[Held], None],
+    ) -> None:
+        self._var = var
+        self._send = send
+        self._release = release
+        self._held: list[Held] = []
+        self._lock = threading.Lock()
+        self._state = "open"
+        self._token: Token[RequestScope | None] | None = None
+
+    @property
+    def exposures(self) -> tuple[Exposure, ...]:
+        """Exposures held so far, in the order they were made."""
+        with self._lock:
+            return tuple(held.exposure for held in self._held)
+
+    @property
+    def settled(self) -> bool:
+        """True once :meth:`commit` or :meth:`discard` ran."""
+        return self._state != "open"
+
+    def hold(self, held: Held) -> bool:
+        """Keep ``held`` for this request; False if the scope is already settled."""
+        with self._lock:
+            if self._state != "open":
+                return False
+            self._held.append(held)
+            return True
+
+    def _take(self, state: str) -> list[Held]:
+        with self._lock:
+            if self._state != "open":
+                return []
+            self._state = state
+            held, self._held = self._held, []
+            return held
+
+    def commit(self) -> int:
+        """Send the held exposures; returns how many were handed to the client."""
+        return sum(1 for held in self._take("committed") if self._send(held))
+
+    def discard(self) -> int:
+        """Send none of the held exposures and free their ledger reservations."""
+        held = self._take("discarded")
+        for item in held:
+            self._release(item)
+        return len(held)
+
+    def __enter__(self) -> RequestScope:
+        if self._token is not None:
+            raise RuntimeError("a RequestScope can be entered only once")
+        self._token = self._var.set(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.discard()
+        finally:
+            if self._token is not None:
+                self._var.reset(self._token)
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return f"<RequestScope {self._state}, {len(self._held)} held>"
