@@ -59,7 +59,7 @@ def test_expose_sends_once_per_user_and_experiment(tracker: Any) -> None:
 def test_exposure_event_carries_names_unchanged_and_a_deterministic_insert_id(
     tracker: Any,
 ) -> None:
-    name = "Checkout – redesign (Q3) ✨"
+    name = "Checkout: redesign (Q3) ✨ für alle"
     experiments = make(tracker, {name: {"variants": {"Grid view ✓": 1}, "id": "exp-9"}})
     experiments.variant("anon 7f3/é", name).expose()
     [call] = tracker.calls
@@ -193,9 +193,12 @@ def test_sticky_variant_survives_new_weights_but_not_a_stopped_experiment(tracke
     assert after.variant("someone-new", "checkout_redesign") == "treatment"
 
     stopped = {"checkout_redesign": {"variants": ["control"], "enabled": False}}
-    assert Experiments(tracker, StaticFlags(stopped), ledger=ledger).variant(
-        user, "checkout_redesign"
-    ).name is None
+    assert (
+        Experiments(tracker, StaticFlags(stopped), ledger=ledger)
+        .variant(user, "checkout_redesign")
+        .name
+        is None
+    )
 
     not_sticky = Experiments(tracker, StaticFlags(all_treatment), ledger=ledger, sticky=False)
     assert not_sticky.variant(user, "checkout_redesign") == "treatment"
