@@ -1,0 +1,1 @@
+"""mixtrack integration package: mixtrack_django."""

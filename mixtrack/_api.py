@@ -1,0 +1,406 @@
+"""The calls of Client and AsyncClient: each builds one Mixpanel message and enqueues it.
+
+Shared by the sync and asyncio clients; only ``_enqueue`` differs. Every call validates at the
+call site (raising :class:`~mixtrack.ValidationError`, queueing nothing) and never does I/O.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from mixtrack._config import Config
+from mixtrack._context import current_context
+from mixtrack._message import (
+    LIB,
+    LIB_VERSION,
+    MAX_EVENT_BYTES,
+    MIN_IMPORT_MS,
+    InsertIds,
+    check_event_name,
+    check_insert_id,
+    coerce_distinct_id,
+    encode_properties,
+    estimate_size,
+    event_time_ms,
+    exact_size,
+    merge_properties,
+)
+from mixtrack._wire import Route
+from mixtrack.errors import ValidationError
+
+__all__ = ["Calls"]
+
+Properties = Mapping[str, Any]
+
+
+class Calls:
+    """Message-building methods. Subclasses set ``config`` and implement ``_enqueue``."""
+
+    config: Config
+    _insert_ids: InsertIds
+    _super: dict[str, Any]
+    _super_size: int = 0
+
+    def _enqueue(self, route: Route, message: dict[str, Any], size: int) -> None:
+        raise NotImplementedError
+
+    def _put(self, route: Route, message: dict[str, Any], size: int | None = None) -> None:
+        if size is None:
+            size = estimate_size(message)
+        if size > MAX_EVENT_BYTES // 2 and exact_size(message) >= MAX_EVENT_BYTES:
+            raise ValidationError(
+                f"message is {exact_size(message)} bytes of JSON; Mixpanel refuses messages of "
+                f"{MAX_EVENT_BYTES} bytes and more: send less, or split it"
+            )
+        self._enqueue(route, message, size)
+
+    # -- super properties ----------------------------------------------------------------
+
+    def register(self, properties: Properties) -> None:
+        """Adds super properties: sent with every event from this client (calls win)."""
+        merged = dict(self._super)
+        merge_properties(merged, properties, what="super properties")
+        # replaced, never mutated: track() reads it without a lock
+        self._super, self._super_size = merged, estimate_size(merged)
+
+    def unregister(self, *names: str) -> None:
+        """Removes super properties by name."""
+        kept = {k: v for k, v in self._super.items() if k not in names}
+        self._super, self._super_size = kept, estimate_size(kept)
+
+    # -- events --------------------------------------------------------------------------
+
+    def _event(
+        self,
+        distinct_id: object,
+        event: object,
+        properties: Properties | None,
+        time: object,
+        insert_id: object,
+    ) -> tuple[dict[str, Any], int]:
+        """The event message and an estimate of its size. This is track()'s hot path."""
+        if type(event) is not str or not event or len(event) > 255:
+            check_event_name(event)
+        ctx = current_context()
+        if distinct_id is None:
+            distinct_id = ctx.distinct_id
+        if type(distinct_id) is not str or not distinct_id:
+            distinct_id = coerce_distinct_id(distinct_id)
+        props: dict[str, Any] = {
+            "token": self.config.token,
+            "distinct_id": distinct_id,
+            "time": int(_time.time() * 1000) if time is None else event_time_ms(time),
+            "$insert_id": self._insert_ids() if insert_id is None else check_insert_id(insert_id),
+            "mp_lib": LIB,
+            "$lib_version": LIB_VERSION,
+        }
+        size = 200 + len(distinct_id)
+        if self._super:
+            props.update(self._super)
+            size += self._super_size
+        if ctx.properties:
+            props.update(ctx.properties)
+            size += ctx.size
+        if properties:
+            size += merge_properties(props, properties)
+            # properties may set time, $insert_id and distinct_id, as with mixpanel-python
+            if "time" in properties:
+                props["time"] = event_time_ms(properties["time"])
+            if "$insert_id" in properties:
+                check_insert_id(properties["$insert_id"])
+            if "distinct_id" in properties:
+                props["distinct_id"] = coerce_distinct_id(properties["distinct_id"])
+        return {"event": event, "properties": props}, size
+
+    def track(
+        self,
+        distinct_id: str | int | None,
+        event: str,
+        properties: Properties | None = None,
+        *,
+        time: Any = None,
+        insert_id: str | None = None,
+    ) -> None:
+        """Records an event. Returns at once; delivery happens in the background.
+
+        ``distinct_id`` may be None inside ``mixtrack.context(distinct_id=...)``. ``time`` is
+        a datetime or epoch seconds/milliseconds (default: now); ``insert_id`` (≤36 characters
+        of ``[A-Za-z0-9-]``) is generated when not given, so retries never duplicate.
+
+        >>> client.track("user-42", "Signed up", {"plan": "pro"})  # doctest: +SKIP
+        """
+        message, size = self._event(distinct_id, event, properties, time, insert_id)
+        self._put(self.config.endpoint, message, size)
+
+    def import_event(
+        self,
+        distinct_id: str | int,
+        event: str,
+        timestamp: Any,
+        properties: Properties | None = None,
+        *,
+        insert_id: str | None = None,
+    ) -> None:
+        """Records a historical event through ``/import`` (any time from 1971 to now + 1 h).
+
+        >>> client.import_event("user-42", "Purchased", datetime(2021, 5, 1), {"sku": "A1"})
+        ... # doctest: +SKIP
+        """
+        if timestamp is None:
+            raise ValidationError("import_event needs a timestamp (datetime or epoch seconds)")
+        message, size = self._event(distinct_id, event, properties, timestamp, insert_id)
+        when = message["properties"]["time"]
+        if not MIN_IMPORT_MS <= when <= (_time.time() + 3600) * 1000:
+            raise ValidationError(
+                f"import_event timestamp {timestamp!r} is out of range: /import accepts times "
+                "from 1971-01-01 to one hour from now"
+            )
+        self._put("import", message, size)
+
+    def identify(self, distinct_id: str | int, anon_id: str | int) -> None:
+        """Links an anonymous id to a known user (``$identify``), as on login.
+
+        >>> client.identify("user-42", anon_id="anon-7f3")  # doctest: +SKIP
+        """
+        user = coerce_distinct_id(distinct_id)
+        anon = coerce_distinct_id(anon_id, what="anon_id")
+        message, size = self._event(
+            user,
+            "$identify",
+            {"$identified_id": user, "$anon_id": anon, "$anon_distinct_id": anon},
+            None,
+            None,
+        )
+        self._put("track", message, size)
+
+    def alias(self, alias_id: str | int, original: str | int) -> None:
+        """Creates an alias (``$create_alias``), argument order as in mixpanel-python.
+
+        >>> client.alias("user-42", "anon-7f3")  # doctest: +SKIP
+        """
+        alias = coerce_distinct_id(alias_id, what="alias_id")
+        message, size = self._event(original, "$create_alias", {"alias": alias}, None, None)
+        self._put("track", message, size)
+
+    def merge(self, distinct_id1: str | int, distinct_id2: str | int) -> None:
+        """Merges two identities (``$merge`` on ``/import``; needs ``api_secret``)."""
+        ids = [coerce_distinct_id(distinct_id1), coerce_distinct_id(distinct_id2)]
+        message = {
+            "event": "$merge",
+            "properties": {"$distinct_ids": ids, "token": self.config.token},
+        }
+        self._put("import", message)
+
+    # -- profiles ------------------------------------------------------------------------
+
+    def _profile(
+        self, distinct_id: object, operation: str, value: Any, meta: Properties | None
+    ) -> None:
+        message: dict[str, Any] = {
+            "$token": self.config.token,
+            "$distinct_id": coerce_distinct_id(distinct_id),
+            "$time": int(_time.time() * 1000),
+        }
+        if meta:
+            message.update(encode_properties(meta, what="meta"))
+        message[operation] = value
+        self._put("engage", message)
+
+    def people_set(
+        self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
+    ) -> None:
+        """Sets profile properties (``$set``).
+
+        >>> client.people_set("user-42", {"$email": "ada@example.com"})  # doctest: +SKIP
+        """
+        self._profile(distinct_id, "$set", _props(properties, "$set"), meta)
+
+    def people_set_once(
+        self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
+    ) -> None:
+        """Sets profile properties that are not set yet (``$set_once``)."""
+        self._profile(distinct_id, "$set_once", _props(properties, "$set_once"), meta)
+
+    def people_increment(
+        self,
+        distinct_id: str | int,
+        properties: Mapping[str, float],
+        *,
+        meta: Properties | None = None,
+    ) -> None:
+        """Adds to numeric profile properties (``$add``)."""
+        self._profile(distinct_id, "$add", _numbers(properties, "$add"), meta)
+
+    def people_append(
+        self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
+    ) -> None:
+        """Appends values to list properties (``$append``)."""
+        self._profile(distinct_id, "$append", _props(properties, "$append"), meta)
+
+    def people_union(
+        self,
+        distinct_id: str | int,
+        properties: Mapping[str, Sequence[Any]],
+        *,
+        meta: Properties | None = None,
+    ) -> None:
+        """Adds values to list properties unless present (``$union``)."""
+        self._profile(distinct_id, "$union", _lists(properties, "$union"), meta)
+
+    def people_remove(
+        self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
+    ) -> None:
+        """Removes values from list properties (``$remove``)."""
+        self._profile(distinct_id, "$remove", _props(properties, "$remove"), meta)
+
+    def people_unset(
+        self, distinct_id: str | int, properties: Iterable[str], *, meta: Properties | None = None
+    ) -> None:
+        """Removes properties from a profile (``$unset``), given their names."""
+        self._profile(distinct_id, "$unset", _names(properties, "$unset"), meta)
+
+    def people_delete(self, distinct_id: str | int, *, meta: Properties | None = None) -> None:
+        """Deletes a profile (``$delete``)."""
+        self._profile(distinct_id, "$delete", "", meta)
+
+    def people_track_charge(
+        self,
+        distinct_id: str | int,
+        amount: float,
+        properties: Properties | None = None,
+        *,
+        meta: Properties | None = None,
+    ) -> None:
+        """Records revenue: appends ``{"$amount": amount, ...}`` to ``$transactions``."""
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+            raise ValidationError(f"amount must be a number, got {amount!r:.80}")
+        transaction = encode_properties(properties, what="charge properties")
+        transaction["$amount"] = amount
+        self._profile(distinct_id, "$append", {"$transactions": transaction}, meta)
+
+    def people_clear_charges(
+        self, distinct_id: str | int, *, meta: Properties | None = None
+    ) -> None:
+        """Removes all recorded revenue from a profile."""
+        self._profile(distinct_id, "$unset", ["$transactions"], meta)
+
+    # -- groups --------------------------------------------------------------------------
+
+    def _group(
+        self,
+        group_key: object,
+        group_id: object,
+        operation: str,
+        value: Any,
+        meta: Properties | None,
+    ) -> None:
+        if type(group_key) is not str or not group_key:
+            raise ValidationError(f"group_key must be a non-empty str, got {group_key!r:.80}")
+        message: dict[str, Any] = {
+            "$token": self.config.token,
+            "$group_key": group_key,
+            "$group_id": coerce_distinct_id(group_id, what="group_id"),
+            "$time": int(_time.time() * 1000),
+        }
+        if meta:
+            message.update(encode_properties(meta, what="meta"))
+        message[operation] = value
+        self._put("groups", message)
+
+    def group_set(
+        self,
+        group_key: str,
+        group_id: str | int,
+        properties: Properties,
+        *,
+        meta: Properties | None = None,
+    ) -> None:
+        """Sets group profile properties (``$set``).
+
+        >>> client.group_set("company", "acme", {"plan": "enterprise"})  # doctest: +SKIP
+        """
+        self._group(group_key, group_id, "$set", _props(properties, "$set"), meta)
+
+    def group_set_once(
+        self,
+        group_key: str,
+        group_id: str | int,
+        properties: Properties,
+        *,
+        meta: Properties | None = None,
+    ) -> None:
+        """Sets group properties that are not set yet (``$set_once``)."""
+        self._group(group_key, group_id, "$set_once", _props(properties, "$set_once"), meta)
+
+    def group_union(
+        self,
+        group_key: str,
+        group_id: str | int,
+        properties: Mapping[str, Sequence[Any]],
+        *,
+        meta: Properties | None = None,
+    ) -> None:
+        """Adds values to group list properties unless present (``$union``)."""
+        self._group(group_key, group_id, "$union", _lists(properties, "$union"), meta)
+
+    def group_remove(
+        self,
+        group_key: str,
+        group_id: str | int,
+        properties: Properties,
+        *,
+        meta: Properties | None = None,
+    ) -> None:
+        """Removes values from group list properties (``$remove``)."""
+        self._group(group_key, group_id, "$remove", _props(properties, "$remove"), meta)
+
+    def group_unset(
+        self,
+        group_key: str,
+        group_id: str | int,
+        properties: Iterable[str],
+        *,
+        meta: Properties | None = None,
+    ) -> None:
+        """Removes properties from a group profile (``$unset``), given their names."""
+        self._group(group_key, group_id, "$unset", _names(properties, "$unset"), meta)
+
+    def group_delete(
+        self, group_key: str, group_id: str | int, *, meta: Properties | None = None
+    ) -> None:
+        """Deletes a group profile (``$delete``)."""
+        self._group(group_key, group_id, "$delete", "", meta)
+
+
+def _props(properties: Properties, op: str) -> dict[str, Any]:
+    if not isinstance(properties, Mapping) or not properties:
+        raise ValidationError(f"{op} needs a non-empty dict of properties, got {properties!r:.80}")
+    return encode_properties(properties, what=f"{op} properties")
+
+
+def _numbers(properties: Mapping[str, float], op: str) -> dict[str, Any]:
+    values = _props(properties, op)
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError(f"{op} property {key!r} must be a number, got {value!r:.80}")
+    return values
+
+
+def _lists(properties: Mapping[str, Sequence[Any]], op: str) -> dict[str, Any]:
+    values = _props(properties, op)
+    for key, value in values.items():
+        if not isinstance(value, list):
+            raise ValidationError(f"{op} property {key!r} must be a list, got {value!r:.80}")
+    return values
+
+
+def _names(names: Iterable[str], op: str) -> list[str]:
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise ValidationError(f"{op} needs a list of property names, got {names!r:.80}")
+    result = list(names)
+    for name in result:
+        if type(name) is not str or not name:
+            raise ValidationError(f"{op} property names must be non-empty str, got {name!r:.80}")
+    return result

@@ -1,0 +1,153 @@
+"""Client configuration: one frozen value, every field also readable from ``MIXTRACK_*``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from mixtrack.errors import ConfigError
+
+__all__ = ["Config", "DropCallback"]
+
+Endpoint = Literal["import", "track"]
+Overflow = Literal["drop_newest", "drop_oldest", "block"]
+DropCallback = Callable[[str, Mapping[str, Any], str], None]
+"""``on_drop(endpoint, message, reason)``: called on the worker or caller thread for each
+message that will never be delivered (queue full, retries exhausted, shutdown)."""
+
+MAX_BATCH = 2000  # Mixpanel's per-request limit on /import, /track, /engage and /groups
+MAX_BATCH_BYTES = 2 * 1024 * 1024  # /import answers 413 above 2 MiB of uncompressed JSON
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
+            raise ConfigError(f"{attribute.name} must be a positive {kind.__name__}, got {value!r}")
+
+    return check
+
+
+def _one_of(*choices: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value not in choices:
+            raise ConfigError(f"{attribute.name} must be one of {choices}, got {value!r}")
+
+    return check
+
+
+def _token(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            f"token must be a non-empty str (your Mixpanel project token, or MIXTRACK_TOKEN), "
+            f"got {value!r}"
+        )
+
+
+def _api_host(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"api_host must be a URL starting with http:// or https://, got {value!r} "
+            "(for example 'https://api-eu.mixpanel.com' or 'http://127.0.0.1:8765')"
+        )
+
+
+def _strip_slash(value: Any) -> Any:
+    return value.rstrip("/") if isinstance(value, str) else value
+
+
+def _batch_size(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _positive(int)(_, attribute, value)
+    if value > MAX_BATCH:
+        raise ConfigError(f"batch_size must be at most {MAX_BATCH} (Mixpanel's limit), got {value}")
+
+
+@attrs.frozen(kw_only=True)
+class Config:
+    """Everything a :class:`mixtrack.Client` can be told. Each field can come from the
+    environment as ``MIXTRACK_<FIELD>`` (``Config.from_env()``, ``Client.from_env()``).
+
+    >>> Config(token="PROJECT_TOKEN", api_host="http://127.0.0.1:8765", batch_size=500)
+    ... # doctest: +ELLIPSIS
+    Config(token='PROJECT_TOKEN', ...)
+    """
+
+    token: str = attrs.field(validator=_token)
+    #: Base URL of Mixpanel (``https://api-eu.mixpanel.com`` for EU residency) or a collector.
+    api_host: str = attrs.field(
+        default="https://api.mixpanel.com", validator=_api_host, converter=_strip_slash
+    )
+    #: Project secret for ``/import`` (Basic auth ``secret:``); without it the token is used.
+    api_secret: str | None = attrs.field(default=None, repr=False)
+    #: Service account (``user``, ``secret``) with ``project_id``: the other /import credential.
+    service_account: tuple[str, str] | None = attrs.field(default=None, repr=False)
+    project_id: str | None = None
+    #: ``"import"`` (default: strict per-record errors, any time after 1971) or ``"track"``.
+    endpoint: Endpoint = attrs.field(default="import", validator=_one_of("import", "track"))
+    batch_size: int = attrs.field(default=MAX_BATCH, validator=_batch_size)
+    max_batch_bytes: int = attrs.field(default=MAX_BATCH_BYTES, validator=_positive(int))
+    #: Requests in flight at once: hides a distant collector's latency.
+    max_in_flight: int = attrs.field(default=4, validator=_positive(int))
+    #: Longest time an event waits in the queue before a partial batch is sent (seconds).
+    flush_interval: float = attrs.field(default=1.0, validator=_positive(float), converter=float)
+    max_queue_events: int = attrs.field(default=100_000, validator=_positive(int))
+    max_queue_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=_positive(int))
+    #: What a full queue does to a new event: drop it, drop the oldest queued one, or block.
+    overflow: Overflow = attrs.field(
+        default="drop_newest", validator=_one_of("drop_newest", "drop_oldest", "block")
+    )
+    #: With ``overflow="block"``: the longest a caller waits for room before the event drops.
+    block_timeout: float = attrs.field(default=1.0, validator=_positive(float), converter=float)
+    on_drop: DropCallback | None = attrs.field(default=None, eq=False, repr=False)
+    #: Retry budget of one batch: attempts and seconds, whichever runs out first.
+    max_attempts: int = attrs.field(default=10, validator=_positive(int))
+    max_elapsed: float = attrs.field(default=300.0, validator=_positive(float), converter=float)
+    #: Cap on one backoff wait, Retry-After included (seconds).
+    max_backoff: float = attrs.field(default=30.0, validator=_positive(float), converter=float)
+    request_timeout: float = attrs.field(default=10.0, validator=_positive(float), converter=float)
+    gzip: bool = True
+    #: Budget of the atexit drain and of ``shutdown()`` without an argument (seconds).
+    shutdown_timeout: float = attrs.field(default=5.0, validator=_positive(float), converter=float)
+    verify_tls: bool = True
+    spool_dir: str | None = None
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Reads ``MIXTRACK_*`` variables; keyword arguments win over the environment."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            raw = env.get(f"MIXTRACK_{field.name.upper()}")
+            if raw is None or field.name in overrides or field.name == "on_drop":
+                continue
+            values[field.name] = _parse(field.name, raw, field.type)
+        values.update(overrides)
+        if "token" not in values:
+            raise ConfigError("no token: set MIXTRACK_TOKEN or pass token=...")
+        return cls(**values)
+
+
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    text = str(kind)
+    where = f"MIXTRACK_{name.upper()}={raw!r}"
+    if name == "service_account":
+        user, sep, secret = raw.partition(":")
+        if not sep or not user or not secret:
+            raise ConfigError(f"{where}: expected 'user:secret'")
+        return (user, secret)
+    if text in ("bool",):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{where}: expected true/false")
+    if text in ("int", "float"):
+        try:
+            return int(raw) if text == "int" else float(raw)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number") from None
+    return raw or None

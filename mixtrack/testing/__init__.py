@@ -1,0 +1,33 @@
+"""Testing support: capture what your code emits, in memory or at a real local collector.
+
+Usable without pytest; the pytest plugin (loaded automatically when mixtrack is installed)
+adds the fixtures ``mixtrack_events``, ``mixtrack_collector`` and ``mixtrack_client``.
+
+>>> from mixtrack.testing import InMemoryTransport
+>>> transport = InMemoryTransport()
+>>> client = mixtrack.Client("tok", transport=transport)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from mixtrack.testing._memory import CapturedEvents, InMemoryTransport, decode_request
+
+__all__ = ["CapturedEvents", "InMemoryTransport", "capture", "decode_request"]
+
+
+def capture(token: str = "test-token", **options: object) -> CapturedEvents:
+    """A client on an :class:`InMemoryTransport`, wrapped for assertions.
+
+    >>> events = capture()
+    >>> events.client.track("user-42", "Signed up", {"plan": "pro"})
+    >>> events.assert_tracked("Signed up", plan="pro") and None
+    >>> events.client.shutdown()
+    True
+    """
+    from mixtrack.client import Client
+
+    transport = InMemoryTransport()
+    options.setdefault("flush_interval", 0.05)
+    options.setdefault("api_host", "http://mixtrack.invalid")
+    client = Client(token, transport=transport, **options)  # type: ignore[arg-type]
+    return CapturedEvents(client, transport)
