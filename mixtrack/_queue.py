@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -56,6 +56,9 @@ class MessageQueue:
         self.lock = threading.Lock()
         self.ready = threading.Condition(self.lock)  # the worker waits for work
         self.settled = threading.Condition(self.lock)  # flush() waits for progress
+        #: Called (under the lock, so it must not block) when a full batch is ready: the
+        #: asyncio worker's wake-up, since it cannot wait on ``ready``.
+        self.on_ready: Callable[[], None] | None = None
         self._queues: dict[Route, deque[Item]] = {route: deque() for route in ROUTES}
         self._inflight: set[Batch] = set()
         self._seq = 0
@@ -98,6 +101,8 @@ class MessageQueue:
             self._pending_bytes += size
             if len(queue) == self._batch_size:
                 self.ready.notify()
+                if self.on_ready is not None:
+                    self.on_ready()
         return dropped
 
     def _make_room(self, size: int) -> Dropped:
@@ -159,22 +164,51 @@ class MessageQueue:
 
     def take(self) -> Batch | None:
         """Blocks until a batch is due; None when the queue is closed and empty."""
-        config = self.config
         with self.lock:
             while True:
-                if self.closed:
-                    return None
-                now = time.monotonic()
-                tick = now >= self._next_tick
-                if tick:
-                    self._next_tick = now + config.flush_interval
-                batch = self._due_batch(partial_ok=tick or self.closing)
-                if batch is not None:
-                    self._inflight.add(batch)
-                    return batch
-                if self.closing and not any(self._queues.values()):
-                    return None
-                self.ready.wait(max(0.0, self._next_tick - now))
+                due = self._take_locked()
+                if not isinstance(due, float):
+                    return due
+                self.ready.wait(due)
+
+    def take_nowait(self) -> Batch | float | None:
+        """``take`` for an event loop: a batch, else the seconds until one may be due (wait
+        that long or until ``on_ready``), or None when the queue is closed and empty."""
+        with self.lock:
+            return self._take_locked()
+
+    def _take_locked(self) -> Batch | float | None:
+        if self.closed:
+            return None
+        now = time.monotonic()
+        tick = now >= self._next_tick
+        if tick:
+            self._next_tick = now + self.config.flush_interval
+        batch = self._due_batch(partial_ok=tick or self.closing)
+        if batch is not None:
+            self._inflight.add(batch)
+            return batch
+        if self.closing and not any(self._queues.values()):
+            return None
+        return max(0.0, self._next_tick - now)
+
+    def give_back(self, batch: Batch, items: Iterable[Item]) -> None:
+        """Returns unsettled items of an interrupted batch to the head of their queue (an
+        event loop that closed mid-delivery); they stay pending and are sent again later."""
+        with self.lock:
+            if batch.abandoned:
+                return
+            self._inflight.discard(batch)
+            queue = self._queues[batch.route]
+            merged = sorted([*items, *queue], key=lambda item: item[0])
+            queue.clear()
+            queue.extend(merged)
+            self.settled.notify_all()
+
+    def is_settled(self, target: int) -> bool:
+        """True when every message up to sequence ``target`` has settled (non-blocking)."""
+        with self.lock:
+            return self._oldest_unsettled() > target
 
     def _due_batch(self, *, partial_ok: bool) -> Batch | None:
         config = self.config
