@@ -1,0 +1,104 @@
+"""The ``mixtrack`` command line: ``mixtrack collector | demo | import | audit``.
+
+Each subcommand is a registrar in :data:`SUBCOMMANDS`: a function that adds its parser to
+the ``subparsers`` it is given and sets ``run`` (``args -> exit code``) as the parser's
+default. To add a subcommand, write such a function next to the code it runs and list it here
+(or call :func:`register` before :func:`main`); imports of heavy modules belong inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Subparsers = Any  # argparse's _SubParsersAction is private
+Registrar = Callable[[Subparsers], None]
+
+
+def _collector(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "collector",
+        help="run a local Mixpanel-compatible collector with a live view",
+        description="Accepts /track, /engage, /groups and /import as Mixpanel does, stores "
+        "them in SQLite and serves a query API under /_mixtrack/ and a live view at /.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port, 0 for any free one (8765)")
+    parser.add_argument(
+        "--db",
+        default="mixtrack-collector.sqlite3",
+        help="SQLite file, or :memory: (mixtrack-collector.sqlite3 in the working directory)",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="T",
+        help="accept only this project token (repeatable; default: accept any and record it)",
+    )
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="S",
+        help="require /import credentials: a project secret, or user:password of a service "
+        "account (repeatable; default: /import is open)",
+    )
+    parser.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a generated local certificate"
+    )
+    parser.add_argument("--tls-dir", help="where to write ca.pem for --tls (default: a temp dir)")
+    parser.add_argument(
+        "--count-only",
+        action="store_true",
+        help="store nothing and validate nothing: count events and distinct $insert_ids",
+    )
+    parser.set_defaults(run=_run_collector)
+
+
+def _run_collector(args: argparse.Namespace) -> int:
+    from mixtrack.collector._run import serve
+
+    return serve(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        tokens=args.token,
+        secrets=args.secret,
+        tls=args.tls,
+        tls_dir=args.tls_dir,
+        count_only=args.count_only,
+    )
+
+
+#: Subcommand name -> registrar. ``demo``, ``import`` and ``audit`` are added the same way.
+SUBCOMMANDS: dict[str, Registrar] = {"collector": _collector}
+
+
+def register(name: str, registrar: Registrar) -> None:
+    """Add (or replace) a subcommand."""
+    SUBCOMMANDS[name] = registrar
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mixtrack", description="Server-side product analytics in Mixpanel's wire format."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for registrar in SUBCOMMANDS.values():
+        registrar(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mixtrack`` console script."""
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""One ingest request, start to end: decode → authenticate → validate → store → answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import time
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import attrs
+
+from mixtrack.collector import _responses as answers
+from mixtrack.collector import _validate as validate
+from mixtrack.collector._counting import CountingStore
+from mixtrack.collector._faults import Fault
+from mixtrack.collector._identity import IDENTITY_EVENTS, links_of
+from mixtrack.collector._responses import Answer, FailedRecord
+from mixtrack.collector._store import Rejection, Store
+from mixtrack.collector._validate import Event, Update
+from mixtrack.collector._wire import Payload, WireError, WireRequest, decode
+
+
+@attrs.frozen
+class Settings:
+    """What the collector accepts. Empty ``tokens``/``secrets``: anything goes."""
+
+    tokens: frozenset[str] = frozenset()
+    #: Project secrets (``"secret"``) and service accounts (``"user:password"``) for /import.
+    secrets: frozenset[str] = frozenset()
+    count_only: bool = False
+
+
+class Counters:
+    """The numbers behind ``GET /_mixtrack/stats``; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.by_endpoint: dict[str, int] = {}
+        self.events_stored = 0
+        self.duplicates_dropped = 0
+        self.rejected_requests = 0
+        self.rejected_records = 0
+        self.updates_applied = 0
+        self.faulted_requests = 0
+        self.tokens: set[str] = set()
+
+    def add(self, **amounts: int) -> None:
+        with self._lock:
+            for name, amount in amounts.items():
+                setattr(self, name, getattr(self, name) + amount)
+
+    def request(self, endpoint: str) -> None:
+        with self._lock:
+            self.requests += 1
+            self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
+
+    def as_json(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "requests_by_endpoint": dict(self.by_endpoint),
+                "events_stored": self.events_stored,
+                "duplicates_dropped": self.duplicates_dropped,
+                "rejected": self.rejected_requests,
+                "rejected_records": self.rejected_records,
+                "updates_applied": self.updates_applied,
+                "faulted_requests": self.faulted_requests,
+                "tokens": sorted(self.tokens),
+            }
+
+
+def basic_auth(header: str) -> tuple[str, str] | None:
+    """``("user", "password")`` from an ``Authorization: Basic ...`` header."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+def authorized(
+    credentials: tuple[str, str] | None,
+    params: Mapping[str, str],
+    *,
+    secrets: Collection[str],
+    tokens: Collection[str],
+) -> bool:
+    """Mixpanel's /import check: project secret, service account with ``project_id``, or a
+    known project token as the Basic username. Open when no secrets are configured."""
+    if not secrets:
+        return True
+    if params.get("api_key") in secrets:
+        return True  # the Node.js client's legacy ``key`` option
+    if credentials is None:
+        return False
+    user, password = credentials
+    if not password:
+        return user in secrets or (bool(tokens) and user in tokens)
+    return "project_id" in params and f"{user}:{password}" in secrets
+
+
+class Ingest:
+    """Handles requests to /track, /engage, /groups and /import against a :class:`Store`."""
+
+    def __init__(self, store: Store, settings: Settings, counters: Counters) -> None:
+        self.store = store
+        self.settings = settings
+        self.counters = counters
+
+    def handle(self, request: WireRequest, endpoint: str, fault: Fault | None = None) -> Answer:
+        now = time.time()
+        self.counters.request(endpoint)
+        try:
+            payload = decode(request, endpoint)
+        except WireError as exc:
+            verbose = "verbose=1" in request.query or b"verbose=1" in request.body[:4096]
+            form = request.body.lstrip()[:1] not in (b"[", b"{")
+            self._reject(request, endpoint, exc.status, exc.message, now)
+            return answers.for_request(exc.status, exc.message, form=form, verbose=verbose)
+        credentials = basic_auth(request.headers.get("authorization", ""))
+        if endpoint == "import" and not authorized(
+            credentials, payload.params, secrets=self.settings.secrets, tokens=self.settings.tokens
+        ):
+            self._reject(request, endpoint, 401, answers.INVALID_CREDENTIALS, now)
+            return self._error(payload, 401, answers.INVALID_CREDENTIALS)
+        if self.settings.count_only and isinstance(self.store, CountingStore):
+            self.store.count_records(payload.records)
+            self.counters.add(events_stored=len(payload.records))
+            return self._success(payload, len(payload.records))
+        auth_token = credentials[0] if credentials and not credentials[1] else None
+        rules = validate.Rules(tokens=self.settings.tokens, now=now)
+        results: list[Any]
+        if endpoint in ("track", "import"):
+            results = validate.events(
+                payload.records, endpoint=endpoint, rules=rules, auth_token=auth_token
+            )
+        else:
+            results = validate.updates(payload.records, endpoint=endpoint, rules=rules)
+        if fault is not None and fault.kind == "partial":
+            results = [
+                _refuse_by_fault(i, r, payload) if fault.rejects(i) else r
+                for i, r in enumerate(results)
+            ]
+        accepted = [r for r in results if not isinstance(r, FailedRecord)]
+        failed = [r for r in results if isinstance(r, FailedRecord)]
+        self._store(endpoint, accepted, now)
+        if failed:
+            reason = f"{len(failed)} of {len(results)} records refused: {failed[0].message}"
+            self._reject(request, endpoint, 400, reason, now, failed)
+            self.counters.add(rejected_records=len(failed))
+            if not payload.form or payload.strict:
+                return answers.partial_failure(len(accepted), failed)
+            return answers.legacy(False, verbose=payload.verbose, error=reason, status=400)
+        return self._success(payload, len(accepted))
+
+    def _store(self, endpoint: str, accepted: list[Any], now: float) -> None:
+        if endpoint in ("track", "import"):
+            events: list[Event] = accepted
+            links = [
+                link
+                for e in events
+                if e.name in IDENTITY_EVENTS
+                for link in links_of(e.name, e.properties)
+            ]
+            written = self.store.add_events(events, endpoint=endpoint, received_at=now, links=links)
+            self.counters.add(events_stored=written.stored, duplicates_dropped=written.duplicates)
+            tokens = {e.token for e in events}
+        else:
+            updates: list[Update] = accepted
+            self.counters.add(updates_applied=self.store.apply_updates(updates, received_at=now))
+            tokens = {u.token for u in updates}
+        if tokens - self.counters.tokens:
+            with self.counters._lock:
+                self.counters.tokens |= tokens
+
+    def _success(self, payload: Payload, count: int) -> Answer:
+        if payload.endpoint == "import" and not payload.form:
+            return answers.imported(count)
+        return answers.legacy(True, verbose=payload.verbose)
+
+    def _error(self, payload: Payload, status: int, message: str) -> Answer:
+        return answers.for_request(status, message, form=payload.form, verbose=payload.verbose)
+
+    def _reject(
+        self,
+        request: WireRequest,
+        endpoint: str,
+        status: int,
+        reason: str,
+        now: float,
+        failed: list[FailedRecord] | None = None,
+    ) -> None:
+        self.counters.add(rejected_requests=1)
+        self.store.add_rejection(
+            Rejection(
+                endpoint=endpoint,
+                method=request.method,
+                status=status,
+                reason=reason,
+                received_at=now,
+                failed=[f.as_json() for f in failed or ()],
+                excerpt=(
+                    request.query + " " + request.body[:300].decode("utf-8", "replace")
+                ).strip(),
+            )
+        )
+
+
+def _refuse_by_fault(index: int, result: Any, payload: Payload) -> FailedRecord:
+    if isinstance(result, FailedRecord):
+        return result
+    insert_id = getattr(result, "insert_id", None) or ""
+    return FailedRecord(index, insert_id, "", "refused by an injected partial-failure fault")
