@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -186,7 +186,7 @@ class Experiments:
             self._count("duplicates")
             return False
         key = exposure_key(variant.distinct_id, variant.experiment)
-        record = Record(uuid.uuid4().hex, name, variant.value).encode()
+        record = Record(os.urandom(16).hex(), name, variant.value).encode()
         if not self._guard.add(key, record):
             self._count("duplicates")
             return False

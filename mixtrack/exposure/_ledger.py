@@ -159,15 +159,18 @@ class GuardedLedger:
         self.fallbacks = 0
         self._clock = clock
         self._down_until: float | None = None
+        # Until the first outage the fallback is empty; skip looking into it.
+        self._fallback_used = False
         self._lock = threading.Lock()
 
     def _usable(self) -> bool:
-        with self._lock:
-            return self._down_until is None or self._clock() >= self._down_until
+        down_until = self._down_until  # one read; the lock guards only the transitions
+        return down_until is None or self._clock() >= down_until
 
     def _failed(self, operation: str, exc: Exception) -> None:
         with self._lock:
             first = self._down_until is None
+            self._fallback_used = self.policy == "memory"
             self.errors += 1
             self.fallbacks += 1
             self._down_until = self._clock() + self.retry_interval
@@ -203,7 +206,7 @@ class GuardedLedger:
             else:
                 self._recovered()
                 # Exposed here during an outage: the backend now knows, and we say "not first".
-                if added and self.policy == "memory" and self.fallback.get(key) is not None:
+                if added and self._fallback_used and self.fallback.get(key) is not None:
                     return False
                 return added
         else:
@@ -220,7 +223,7 @@ class GuardedLedger:
                 self._failed("get", exc)
             else:
                 self._recovered()
-                if value is None and self.policy == "memory":
+                if value is None and self._fallback_used:
                     return self.fallback.get(key)
                 return value
         else:
@@ -228,7 +231,7 @@ class GuardedLedger:
         return self.fallback.get(key) if self.policy == "memory" else None
 
     def release(self, key: str, value: str) -> bool:
-        if self.policy == "memory" and self.fallback.release(key, value):
+        if self._fallback_used and self.fallback.release(key, value):
             return True
         if self._usable():
             try:
