@@ -104,7 +104,7 @@ class Config:
     #: Retry budget of one batch: attempts and seconds, whichever runs out first.
     max_attempts: int = attrs.field(default=10, validator=_positive(int))
     max_elapsed: float = attrs.field(default=300.0, validator=_positive(float), converter=float)
-    #: Cap on one backoff wait, Retry-After included (seconds).
+    #: Cap on one backoff wait (seconds); a longer ``Retry-After`` is still honoured.
     max_backoff: float = attrs.field(default=30.0, validator=_positive(float), converter=float)
     request_timeout: float = attrs.field(default=10.0, validator=_positive(float), converter=float)
     gzip: bool = True

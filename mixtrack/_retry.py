@@ -1,9 +1,10 @@
 """Retry decisions, shared by the thread worker and the asyncio worker.
 
-Retried: connection errors, timeouts, 408, 429 and 5xx. Waits use full jitter (AWS's
-"exponential backoff and jitter"), but never less than the collector's ``Retry-After``. A batch
-stops being retried when its attempts or seconds run out, or when waiting would pass the
-shutdown deadline; it is then counted as dropped.
+Retried: connection errors, timeouts, 408, 429 and 5xx. Waits use full jitter (random between
+0 and an exponentially growing cap, ``max_backoff`` at most), but never less than the
+collector's ``Retry-After``. A batch stops being retried when its attempts run out, or when
+the next wait would end past its time budget (``max_elapsed``) or the shutdown deadline; it
+is then counted as dropped.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ class _WaitRetryAfter(tenacity.wait.wait_base):
 
     def __init__(self, config: Config) -> None:
         self._jitter = tenacity.wait_random_exponential(multiplier=0.2, max=config.max_backoff)
-        self._cap = config.max_backoff
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         wait = self._jitter(retry_state)
@@ -41,7 +41,7 @@ class _WaitRetryAfter(tenacity.wait.wait_base):
         if outcome is not None and outcome.failed:
             exc = outcome.exception()
             if isinstance(exc, RetryableAnswer) and exc.answer.retry_after is not None:
-                wait = max(wait, min(exc.answer.retry_after, self._cap))
+                wait = max(wait, exc.answer.retry_after)
         return float(wait)
 
 
@@ -58,18 +58,19 @@ def retry_policy(
     """
 
     class _PastDeadline(tenacity.stop.stop_base):
+        """The next wait would end after the shutdown deadline or the batch's time budget."""
+
         def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+            upcoming = retry_state.upcoming_sleep or 0.0
+            if retry_state.seconds_since_start + upcoming > config.max_elapsed:
+                return True
             limit = deadline()
-            if limit is None:
-                return False
-            return time.monotonic() + (retry_state.upcoming_sleep or 0.0) > limit
+            return limit is not None and time.monotonic() + upcoming > limit
 
     return {
         "retry": tenacity.retry_if_exception_type((TransportError, RetryableAnswer)),
         "stop": (
-            tenacity.stop_after_attempt(config.max_attempts)
-            | tenacity.stop_after_delay(config.max_elapsed)
-            | _PastDeadline()
+            tenacity.stop_after_attempt(config.max_attempts) | _PastDeadline()
         ),
         "wait": _WaitRetryAfter(config),
         "before_sleep": on_retry,
