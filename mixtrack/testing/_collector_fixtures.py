@@ -1,0 +1,58 @@
+"""pytest fixtures around :class:`mixtrack.testing.Collector`.
+
+- ``mixtrack_collector``: one real collector per test session on a free port, emptied (events,
+  profiles, rejections, counters, faults) before each test.
+- ``mixtrack_client``: a :class:`mixtrack.Client` pointed at it; every read from the collector
+  flushes the client first, and the client is shut down after the test.
+
+>>> def test_signup(mixtrack_client, mixtrack_collector):  # doctest: +SKIP
+...     mixtrack_client.track("user-42", "Signed up", {"plan": "pro"})
+...     assert mixtrack_collector.events("Signed up", plan="pro")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from mixtrack.testing._collector import Collector
+
+if TYPE_CHECKING:
+    from mixtrack.client import Client
+
+__all__ = ["mixtrack_client", "mixtrack_collector"]
+
+TEST_TOKEN = "mixtrack-test-token"
+
+
+@pytest.fixture(scope="session")
+def _mixtrack_collector_session() -> Iterator[Collector]:
+    with Collector() as collector:
+        yield collector
+
+
+@pytest.fixture
+def mixtrack_collector(_mixtrack_collector_session: Collector) -> Iterator[Collector]:
+    """A real local collector, empty at the start of the test."""
+    collector = _mixtrack_collector_session
+    collector.reset()
+    try:
+        yield collector
+    finally:
+        collector.clear_faults()
+
+
+@pytest.fixture
+def mixtrack_client(mixtrack_collector: Collector) -> Iterator[Client]:
+    """A ``mixtrack.Client`` sending to ``mixtrack_collector``, flushed before each read."""
+    from mixtrack.client import Client
+
+    client = Client(TEST_TOKEN, api_host=mixtrack_collector.url, flush_interval=0.05)
+    undo = mixtrack_collector.before_read(lambda: client.flush(timeout=5.0))
+    try:
+        yield client
+    finally:
+        undo()
+        client.shutdown(timeout=5.0)
