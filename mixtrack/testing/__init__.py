@@ -10,9 +10,10 @@ adds the fixtures ``mixtrack_events``, ``mixtrack_collector`` and ``mixtrack_cli
 
 from __future__ import annotations
 
+from mixtrack.testing._collector import Collector
 from mixtrack.testing._memory import CapturedEvents, InMemoryTransport, decode_request
 
-__all__ = ["CapturedEvents", "InMemoryTransport", "capture", "decode_request"]
+__all__ = ["CapturedEvents", "Collector", "InMemoryTransport", "capture", "decode_request"]
 
 
 def capture(token: str = "test-token", **options: object) -> CapturedEvents:

@@ -3,6 +3,8 @@
 - ``mixtrack_events``: a :class:`~mixtrack.testing.CapturedEvents` around a client on an
   in-memory transport: ``mixtrack_events.client.track(...)``, then
   ``mixtrack_events.named("Signed up")`` / ``.for_user("user-42")`` / ``.assert_tracked(...)``.
+- ``mixtrack_collector``: a real local collector (one per session, emptied before each test).
+- ``mixtrack_client``: a :class:`mixtrack.Client` pointed at ``mixtrack_collector``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,18 @@ from collections.abc import Iterator
 import pytest
 
 from mixtrack.testing import CapturedEvents, capture
+from mixtrack.testing._collector_fixtures import (
+    _mixtrack_collector_session,
+    mixtrack_client,
+    mixtrack_collector,
+)
+
+__all__ = [
+    "_mixtrack_collector_session",
+    "mixtrack_client",
+    "mixtrack_collector",
+    "mixtrack_events",
+]
 
 
 @pytest.fixture
