@@ -62,7 +62,7 @@ def retry_policy(
 
         def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
             upcoming = retry_state.upcoming_sleep or 0.0
-            if retry_state.seconds_since_start + upcoming > config.max_elapsed:
+            if (retry_state.seconds_since_start or 0.0) + upcoming > config.max_elapsed:
                 return True
             limit = deadline()
             return limit is not None and time.monotonic() + upcoming > limit
