@@ -31,13 +31,37 @@ from typing import TYPE_CHECKING, Any
 from mixtrack_flags._common import ExposureHookTracker
 
 if TYPE_CHECKING:
+    from mixtrack_flags.flagsmith import FlagsmithFlags
+    from mixtrack_flags.growthbook import GrowthBookFlags
+    from mixtrack_flags.launchdarkly import LaunchDarklyFlags
+    from mixtrack_flags.mixpanel import MixpanelFlags
     from mixtrack_flags.openfeature import OpenFeatureFlags
-
-__all__ = ["ExposureHookTracker", "OpenFeatureFlags"]
+    from mixtrack_flags.posthog import PostHogFlags
+    from mixtrack_flags.statsig import StatsigFlags
+    from mixtrack_flags.unleash import UnleashFlags
 
 _ADAPTERS = {
+    "FlagsmithFlags": "flagsmith",
+    "GrowthBookFlags": "growthbook",
+    "LaunchDarklyFlags": "launchdarkly",
+    "MixpanelFlags": "mixpanel",
     "OpenFeatureFlags": "openfeature",
+    "PostHogFlags": "posthog",
+    "StatsigFlags": "statsig",
+    "UnleashFlags": "unleash",
 }
+
+__all__ = [
+    "ExposureHookTracker",
+    "FlagsmithFlags",
+    "GrowthBookFlags",
+    "LaunchDarklyFlags",
+    "MixpanelFlags",
+    "OpenFeatureFlags",
+    "PostHogFlags",
+    "StatsigFlags",
+    "UnleashFlags",
+]
 
 
 def __getattr__(name: str) -> Any:
