@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import socket
 import ssl
 import struct
@@ -122,10 +123,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _abort(self, reset: bool) -> None:
         self._aborted = True
-        if reset:
-            # SO_LINGER with a zero timeout turns close() into a TCP RST.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
+        if reset:
+            # SO_LINGER with a zero timeout turns close() into a TCP RST. Close the descriptor
+            # now: the usual teardown would send a FIN (shutdown) before the reset.
+            linger = struct.pack("ii", 1, 0)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            os.close(self.connection.detach())
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
