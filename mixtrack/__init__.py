@@ -11,6 +11,7 @@ from mixtrack._config import Config
 from mixtrack._context import context
 from mixtrack._stats import Stats
 from mixtrack._version import __version__
+from mixtrack.aio import AsyncClient
 from mixtrack.client import Client
 from mixtrack.errors import (
     ConfigError,
@@ -23,6 +24,7 @@ from mixtrack.errors import (
 )
 
 __all__ = [
+    "AsyncClient",
     "Client",
     "Config",
     "ConfigError",

@@ -1,0 +1,302 @@
+"""``mixtrack.AsyncClient``: the asyncio client. Calls return at once; a task delivers."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import logging
+import os
+import time
+import weakref
+from types import TracebackType
+from typing import Any
+
+import attrs
+
+from mixtrack._api import Calls
+from mixtrack._config import Config
+from mixtrack._message import InsertIds
+from mixtrack._queue import Dropped, MessageQueue
+from mixtrack._stats import Stats
+from mixtrack._wire import Route
+from mixtrack.aio._worker import LoopWorker
+from mixtrack.errors import ConfigError
+from mixtrack.transport import AsyncTransport
+
+__all__ = ["AsyncClient"]
+
+log = logging.getLogger("mixtrack")
+
+
+class AsyncClient(Calls):
+    """The asyncio client, for FastAPI, Starlette, aiohttp and other asyncio apps.
+
+    It has every call of :class:`~mixtrack.Client` (``track``, ``identify``, ``people_set``...)
+    and they stay plain, non-blocking calls, usable from any coroutine and from other threads.
+    Delivery runs in one background task on the running event loop, over ``httpx.AsyncClient``;
+    large batches are serialized and compressed in a thread, so the loop never waits on them.
+
+    >>> async def main():
+    ...     async with mixtrack.AsyncClient("PROJECT_TOKEN") as client:
+    ...         client.track("user-42", "Signed up", {"plan": "pro"})
+    ...         await client.flush(timeout=5.0)
+    >>> asyncio.run(main())  # doctest: +SKIP
+
+    The client may be created before any loop runs (at import time) and survives
+    ``asyncio.run`` being called several times: the task and its connections belong to the
+    loop that is running when a call is made, and are made again for the next loop; what one
+    loop left undelivered is sent by the next (or drained at interpreter exit).
+    ``transport=`` takes any :class:`~mixtrack.transport.AsyncTransport`, for example
+    ``AsyncHttpxTransport(client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))``.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        config: Config | None = None,
+        transport: AsyncTransport | None = None,
+        **options: Any,
+    ) -> None:
+        if config is None:
+            config = Config(token=token, **options)  # type: ignore[arg-type]
+        elif token is not None or options:
+            changes: dict[str, Any] = dict(options)
+            if token is not None:
+                changes["token"] = token
+            config = attrs.evolve(config, **changes)
+        if config.overflow == "block":
+            raise ConfigError(
+                "AsyncClient cannot use overflow='block': waiting for room would block the "
+                "event loop that frees it; use 'drop_newest' or 'drop_oldest'"
+            )
+        if config.spool_dir is not None:
+            raise ConfigError(
+                "AsyncClient has no disk spool (spool_dir); use mixtrack.Client for durability"
+            )
+        self.config = config
+        self._transport = transport
+        self._insert_ids = InsertIds()
+        self._super: dict[str, Any] = {}
+        self._debug = config.debug
+        if config.debug:
+            log.setLevel(logging.DEBUG)
+        self._deadline: float | None = None
+        self._close_result: bool | None = None
+        self._closing: asyncio.Future[bool] | None = None
+        self._build()
+        _live.add(self)
+
+    @classmethod
+    def from_env(cls, *, transport: AsyncTransport | None = None, **overrides: Any) -> AsyncClient:
+        """A client configured from ``MIXTRACK_*`` environment variables (keywords win).
+
+        >>> client = mixtrack.AsyncClient.from_env()  # needs MIXTRACK_TOKEN  # doctest: +SKIP
+        """
+        return cls(config=Config.from_env(**overrides), transport=transport)
+
+    def _build(self) -> None:
+        self._queue = MessageQueue(self.config)
+        self._queue.on_ready = self._on_ready
+        self._worker: LoopWorker | None = None
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def _enqueue(self, route: Route, message: dict[str, Any], size: int) -> None:
+        dropped = self._queue.put(route, message, size)
+        if dropped:
+            self._report_drops(dropped)
+        if self._debug:
+            log.debug("mixtrack: queued for /%s: %s", route, message)
+        worker = self._worker
+        if worker is None or worker.idle:
+            self._bind()
+
+    def _on_ready(self) -> None:
+        worker = self._worker
+        if worker is not None:
+            worker.poke()
+
+    def _bind(self) -> LoopWorker | None:
+        """The worker of the running loop, started (or made anew for a new loop); None when
+        no loop runs in this thread (the call then leaves the messages to the loop's task)."""
+        worker = self._worker
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if worker is not None:
+                worker.call_threadsafe(worker.start)
+            return None
+        if worker is None or worker.loop is not loop:
+            if worker is not None and worker.loop.is_running() and not worker.loop.is_closed():
+                # another loop, in another thread, is delivering: leave it the work
+                worker.call_threadsafe(worker.start)
+                return None
+            worker = self._worker = LoopWorker(
+                self.config, self._queue, self._transport, self._report_drops, self._get_deadline
+            )
+        worker.start()
+        return worker
+
+    def _get_deadline(self) -> float | None:
+        return self._deadline
+
+    def _report_drops(self, dropped: Dropped) -> None:
+        on_drop = self.config.on_drop
+        if on_drop is None:
+            return
+        for route, message, reason in dropped:
+            try:
+                on_drop(route, message, reason)
+            except Exception:
+                log.exception("mixtrack: on_drop callback raised")
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def flush(self, timeout: float = 5.0) -> bool:
+        """Waits until everything enqueued so far is settled (sent, rejected or dropped).
+
+        Returns False when ``timeout`` seconds passed first; never raises on I/O.
+
+        >>> delivered = await client.flush(timeout=2.0)  # doctest: +SKIP
+        """
+        deadline = time.monotonic() + timeout
+        target = self._queue.request_flush()
+        worker = self._bind()
+        if worker is not None:
+            worker.poke()
+        return await self._wait_settled(target, deadline, worker)
+
+    async def _wait_settled(self, target: int, deadline: float, worker: LoopWorker | None) -> bool:
+        queue = self._queue
+        while not queue.is_settled(target):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if worker is None or worker.idle:
+                # delivered on another thread's loop, or about to be: look again shortly
+                await asyncio.sleep(min(remaining, 0.02))
+                continue
+            worker.progress.clear()
+            if queue.is_settled(target):
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(worker.progress.wait(), remaining)
+        return True
+
+    async def aclose(self, timeout: float | None = None) -> bool:
+        """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)
+        seconds and stops. Returns True when nothing was left behind; what was is counted as
+        dropped. Later calls return the first result.
+
+        >>> await client.aclose(timeout=1.0)  # doctest: +SKIP
+        True
+        """
+        if self._close_result is not None:
+            return self._close_result
+        if self._closing is not None:
+            return await asyncio.shield(self._closing)
+        self._closing = asyncio.get_running_loop().create_future()
+        try:
+            result = await self._aclose(timeout)
+        except BaseException as exc:
+            self._closing.set_exception(exc)
+            self._closing.exception()  # retrieved: only the caller reports it
+            self._closing = None
+            raise
+        self._close_result = result
+        self._closing.set_result(result)
+        return result
+
+    async def _aclose(self, timeout: float | None) -> bool:
+        budget = self.config.shutdown_timeout if timeout is None else timeout
+        deadline = time.monotonic() + max(0.0, budget)
+        self._deadline = deadline
+        target = self._queue.begin_close()
+        worker = self._bind()
+        if worker is not None:
+            worker.poke()
+        delivered = await self._wait_settled(target, deadline, worker)
+        dropped = self._queue.close()
+        worker = self._worker
+        if worker is not None:
+            worker.stop()
+            if worker.loop is asyncio.get_running_loop():
+                await worker.finish(deadline)
+        if self._transport is not None and (worker is None or worker.idle):
+            try:
+                await asyncio.wait_for(self._transport.aclose(), 0.1)
+            except (Exception, asyncio.TimeoutError):
+                log.debug("mixtrack: error closing the transport", exc_info=True)
+        if dropped:
+            log.warning(
+                "mixtrack: shutdown deadline of %.1fs passed with %d messages undelivered; "
+                "they are counted as dropped",
+                budget,
+                len(dropped),
+            )
+            self._report_drops(dropped)
+        return delivered and not dropped
+
+    def stats(self) -> Stats:
+        """A consistent snapshot of the delivery counters; see :class:`~mixtrack.Stats`.
+
+        >>> client.stats().pending  # doctest: +SKIP
+        0
+        """
+        return self._queue.stats()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"<mixtrack.AsyncClient api_host={self.config.api_host!r} "
+            f"endpoint={self.config.endpoint!r}>"
+        )
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's loop, task and connections are not the child's; its pending messages
+        # stay the parent's to send, so each is delivered once.
+        self._insert_ids.reseed()
+        closed = self._close_result is not None or self._queue.closed
+        self._build()
+        self._closing = None
+        if closed:
+            self._queue.close()
+
+    def _drain_at_exit(self) -> None:
+        if self._close_result is not None or self._queue.closed or not self.stats().pending:
+            return
+        self._worker = None  # its loop is gone or belongs to another thread
+        asyncio.run(self.aclose())
+
+
+_live: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_live):
+        client._after_fork_in_child()
+
+
+def _drain_all() -> None:
+    for client in list(_live):
+        try:
+            client._drain_at_exit()
+        except Exception:  # never let one client's trouble stop the others or the exit
+            log.exception("mixtrack: error draining an AsyncClient at exit")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_drain_all)
