@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -43,6 +44,7 @@ class Tracker(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=4096)  # a page asks for the same few ids several times
 def exposure_insert_id(distinct_id: str, experiment: str) -> str:
     """The ``$insert_id`` of the exposure of ``distinct_id`` to ``experiment``.
 
@@ -63,6 +65,7 @@ def exposure_key(distinct_id: str, experiment: str) -> str:
     return "x:" + exposure_insert_id(distinct_id, experiment)
 
 
+@functools.lru_cache(maxsize=4096)
 def link_key(user_id: str) -> str:
     """Ledger key holding the anonymous id first linked to ``user_id`` by ``identify``."""
     return "l:" + hashlib.sha256(user_id.encode()).hexdigest()[:32]
