@@ -8,6 +8,7 @@ client (the SDK, mixpanel-python, Node, a browser) would see.
 from __future__ import annotations
 
 import json
+import ssl
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -69,7 +70,9 @@ class Collector:
             local = local_tls(Path(tempfile.mkdtemp(prefix="mixtrack-tls-")))
             context, self.ca_file = local.context, local.ca_file
         self._server = CollectorServer(app, host, port, ssl_context=context).start()
-        verify: bool | str = str(self.ca_file) if self.ca_file else True
+        verify: bool | ssl.SSLContext = True
+        if self.ca_file is not None:
+            verify = ssl.create_default_context(cafile=str(self.ca_file))
         # trust_env=False: a proxy from the environment must never sit between a test and
         # its local collector.
         self._http = httpx.Client(

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -55,8 +56,9 @@ def test_signal_stops_cleanly_and_loses_nothing(tmp_path: Path, sig: signal.Sign
     senders = [threading.Thread(target=sender, args=(w,)) for w in range(3)]
     for thread in senders:
         thread.start()
-    while len(accepted) < 200:
-        pass
+    deadline = time.monotonic() + 15
+    while len(accepted) < 200 and time.monotonic() < deadline:
+        time.sleep(0.01)
     process.send_signal(sig)
     out, err = process.communicate(timeout=20)
     stop.set()
