@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from types import TracebackType
 
@@ -93,6 +94,24 @@ class RequestScope:
         for item in held:
             self._release(item)
         return len(held)
+
+    @contextlib.contextmanager
+    def bound(self) -> Iterator[RequestScope]:
+        """Make this scope the current one for the block, without settling it on exit.
+
+        For responses that outlive the handler: a streamed body is produced after the
+        middleware returned, so the framework produces each chunk inside ``bound()`` and
+        commits when the stream ends. Re-entrant; each block restores what was current.
+
+        >>> scope = experiments.request_scope()  # doctest: +SKIP
+        >>> with scope.bound():  # doctest: +SKIP
+        ...     chunk = next(body)
+        """
+        token = self._var.set(self)
+        try:
+            yield self
+        finally:
+            self._var.reset(token)
 
     def __enter__(self) -> RequestScope:
         if self._token is not None:
