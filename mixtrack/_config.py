@@ -14,6 +14,7 @@ __all__ = ["Config", "DropCallback"]
 
 Endpoint = Literal["import", "track"]
 Overflow = Literal["drop_newest", "drop_oldest", "block"]
+FsyncPolicy = Literal["none", "batch", "event"]
 DropCallback = Callable[[str, Mapping[str, Any], str], None]
 """``on_drop(endpoint, message, reason)``: called on the worker or caller thread for each
 message that will never be delivered (queue full, retries exhausted, shutdown)."""
@@ -111,7 +112,17 @@ class Config:
     #: Budget of the atexit drain and of ``shutdown()`` without an argument (seconds).
     shutdown_timeout: float = attrs.field(default=5.0, validator=_positive(float), converter=float)
     verify_tls: bool = True
+    #: Directory of the durable spool: messages are written there before ``track()``
+    #: returns and survive the process being killed. None (default): memory only.
     spool_dir: str | None = None
+    #: Disk bound of the spool (bytes); the overflow policy applies there.
+    spool_max_bytes: int = attrs.field(default=1024**3, validator=_positive(int))
+    #: ``"none"`` (survives a killed process), ``"batch"`` (fsync before each batch is
+    #: sent) or ``"event"`` (fsync on every message: survives power loss, costs ~1 ms each).
+    spool_fsync: FsyncPolicy = attrs.field(
+        default="none", validator=_one_of("none", "batch", "event")
+    )
+    spool_segment_bytes: int = attrs.field(default=8 * 1024 * 1024, validator=_positive(int))
     debug: bool = False
 
     @classmethod

@@ -256,7 +256,11 @@ class MessageQueue:
             batch.unsettled -= count
             if batch.unsettled <= 0:
                 self._inflight.discard(batch)
+            self._on_settled(items)
             self.settled.notify_all()
+
+    def _on_settled(self, items: Iterable[Item]) -> None:
+        """Called under the lock after items settled (the spool deletes done segments)."""
 
     def record_request(self, body_bytes: int) -> None:
         with self.lock:

@@ -35,3 +35,5 @@ class Stats:
     bytes_sent: int = 0
     #: The latest delivery problem, for humans (``None`` when there has been none).
     last_error: str | None = None
+    #: Torn or corrupt records skipped while reading the spool (``spool_dir=`` only).
+    spool_corrupt: int = 0

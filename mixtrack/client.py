@@ -83,8 +83,15 @@ class Client(Calls):
             self._transport = HttpxTransport(
                 max_connections=config.max_in_flight, verify=config.verify_tls
             )
-        self._queue = MessageQueue(config)
+        if config.spool_dir:
+            from mixtrack._spool_queue import SpooledQueue
+
+            self._queue: MessageQueue = SpooledQueue(config)
+        else:
+            self._queue = MessageQueue(config)
         self._worker = Worker(config, self._queue, self._transport, self._report_drops)
+        if self._queue.stats().pending:
+            self._worker.start()  # messages adopted from a spool left by a dead process
 
     def _enqueue(self, route: Route, message: dict[str, Any], size: int) -> None:
         dropped = self._queue.put(route, message, size)
@@ -156,6 +163,9 @@ class Client(Calls):
         # The child gets its own queue, worker and connections; the parent's pending
         # messages stay the parent's to send, so each is delivered once.
         self._insert_ids.reseed()
+        forget = getattr(self._queue, "forget_after_fork", None)
+        if forget is not None:
+            forget()  # the parent's spool files and lock stay the parent's
         closed = self._shutdown_result is not None
         self._build()
         if closed:
