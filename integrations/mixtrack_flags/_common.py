@@ -13,18 +13,19 @@ from mixtrack.exposure import EXPOSURE_EVENT, Tracker
 __all__ = ["ExposureHookTracker", "require"]
 
 
-def require(module: str, *, extra: str, package: str) -> ModuleType:
-    """Import a provider SDK, or say which mixtrack extra installs it.
+def require(module: str, *, package: str, extra: str | None = None) -> ModuleType:
+    """Import a provider SDK, or say what to install (the mixtrack extra, if there is one).
 
-    >>> require("json", extra="none", package="json").__name__
+    >>> require("json", package="json").__name__
     'json'
     """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
+        install = f"mixtrack[{extra}]" if extra else package
         raise ImportError(
             f"this mixtrack_flags adapter needs the {package!r} package, which is not "
-            f"installed: pip install 'mixtrack[{extra}]'"
+            f"installed: pip install '{install}'"
         ) from exc
 
 
