@@ -13,6 +13,7 @@ from mixtrack.client import Client
 from mixtrack.compat._consumers import ENDPOINTS, Consumer, base_url
 from mixtrack.compat._json import MixpanelException
 from mixtrack.errors import MixtrackError
+from mixtrack.transport import Transport
 
 __all__ = ["BackgroundConsumer"]
 
@@ -31,7 +32,8 @@ class BackgroundConsumer:
     ``Mixpanel(token)`` without ``consumer=`` uses one. Options not given here come from the
     ``MIXTRACK_*`` environment variables (``MIXTRACK_API_HOST=http://127.0.0.1:8765`` points an
     unchanged app at a local collector), then from mixtrack's defaults; ``**options`` are
-    :class:`mixtrack.Config` fields. ``client=`` hands over a ready client instead.
+    :class:`mixtrack.Config` fields. ``client=`` hands over a ready client instead;
+    ``transport=`` replaces the HTTP layer of the clients it makes (tests).
 
     >>> consumer = BackgroundConsumer(api_host="api-eu.mixpanel.com", flush_interval=2.0)
     >>> mp = Mixpanel("PROJECT_TOKEN", consumer=consumer)
@@ -46,6 +48,7 @@ class BackgroundConsumer:
         credentials: Any = None,
         *,
         client: Client | None = None,
+        transport: Transport | None = None,
         **options: Any,
     ) -> None:
         if api_host is not None:
@@ -54,6 +57,7 @@ class BackgroundConsumer:
             options["service_account"] = (credentials.username, credentials.secret)
             options["project_id"] = credentials.project_id
         self._options = options
+        self._transport = transport
         self._lock = threading.Lock()
         # one client per /import secret; None: the project token (and every other endpoint)
         self._clients: dict[str | None, Client] = {}
@@ -100,7 +104,7 @@ class BackgroundConsumer:
                     options["api_secret"] = secret
                 if "token" not in options:
                     options["token"] = _token_of(messages)
-                client = Client(config=Config.from_env(**options))
+                client = Client(config=Config.from_env(**options), transport=self._transport)
                 self._clients[secret] = client
         return client
 
