@@ -33,7 +33,10 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
+# Side-by-side benchmarks against mixpanel-python, segment and posthog (a few minutes;
+# BENCH_ARGS=--quick for a smoke run). Writes bench/results/latest.json and latest.png.
 bench: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
