@@ -1,0 +1,183 @@
+// The collector's live view: polls the query API and renders events as they arrive.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const MAX_ROWS = 2000;
+const state = { after: 0, events: [], stored: 0, paused: false, selected: null, tab: "events" };
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child instanceof Node ? child : String(child ?? ""));
+  return node;
+}
+
+async function getJSON(path) {
+  const response = await fetch(path, { cache: "no-store" });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function formatTime(seconds) {
+  if (typeof seconds !== "number") return "";
+  const ms = seconds > 1e11 ? seconds : seconds * 1000;
+  return new Date(ms).toLocaleTimeString([], { hour12: false }) + "." + String(Math.floor(ms % 1000)).padStart(3, "0");
+}
+
+function matches(item) {
+  const name = $("#filter-event").value.trim().toLowerCase();
+  const id = $("#filter-distinct-id").value.trim().toLowerCase();
+  const distinct = String(item.properties.distinct_id ?? "").toLowerCase();
+  return (!name || item.event.toLowerCase().includes(name)) && (!id || distinct.includes(id));
+}
+
+function row(item, fresh) {
+  const props = item.properties;
+  const tr = el(
+    "tr",
+    { "data-seq": item.seq, "data-event": item.event, class: fresh ? "fresh" : "" },
+    el("td", { class: "mono" }, formatTime(props.time ?? item.received_at)),
+    el("td", { class: "event" }, item.event),
+    el("td", { class: "mono" }, props.distinct_id ?? ""),
+    el("td", {}, "/" + item.endpoint),
+    el("td", { class: "muted" }, props.mp_lib ?? ""),
+  );
+  tr.addEventListener("click", () => select(item, tr));
+  tr.hidden = !matches(item);
+  return tr;
+}
+
+function select(item, tr) {
+  document.querySelectorAll("#events tr.selected").forEach((node) => node.classList.remove("selected"));
+  tr.classList.add("selected");
+  state.selected = item.seq;
+  const detail = $("#event-detail");
+  detail.replaceChildren(
+    el("h2", {}, "Properties"),
+    el("h3", {}, item.event),
+    el("pre", { id: "event-properties" }, JSON.stringify(item.properties, null, 2)),
+  );
+}
+
+function applyFilters() {
+  let shown = 0;
+  const bySeq = new Map(state.events.map((item) => [String(item.seq), item]));
+  for (const tr of document.querySelectorAll("#events tbody tr")) {
+    const visible = matches(bySeq.get(tr.dataset.seq));
+    tr.hidden = !visible;
+    if (visible) shown += 1;
+  }
+  $("#shown").textContent = state.events.length ? `${shown} of ${state.events.length} shown` : "";
+  $("#empty").hidden = state.events.length > 0;
+}
+
+function addEvents(items) {
+  if (!items.length) return;
+  const body = $("#events tbody");
+  const fragment = document.createDocumentFragment();
+  for (const item of items.slice().reverse()) fragment.append(row(item, true));
+  body.prepend(fragment);
+  state.events.push(...items);
+  while (state.events.length > MAX_ROWS) {
+    state.events.shift();
+    body.lastElementChild.remove();
+  }
+  applyFilters();
+}
+
+function clearEvents() {
+  state.after = 0;
+  state.events = [];
+  $("#events tbody").replaceChildren();
+  applyFilters();
+}
+
+function renderStats(stats) {
+  $("#stat-events").textContent = stats.events_stored;
+  $("#stat-duplicates").textContent = stats.duplicates_dropped;
+  $("#stat-rejected").textContent = stats.rejected;
+  $("#stat-requests").textContent = stats.requests;
+}
+
+function renderExperiments(experiments) {
+  const card = $("#experiments");
+  if (!experiments.length) return;
+  const parts = [el("h2", {}, "Experiments")];
+  for (const experiment of experiments) {
+    const variants = Object.entries(experiment.variants);
+    const total = variants.reduce((sum, [, v]) => sum + v.users, 0) || 1;
+    parts.push(el("h3", { "data-experiment": experiment.experiment }, experiment.experiment));
+    for (const [name, counts] of variants) {
+      const bar = el("div", { class: "bar" });
+      bar.style.width = `${Math.round((100 * counts.users) / total)}%`;
+      parts.push(
+        el("div", { class: "variant", "data-variant": name },
+          el("span", {}, name), el("div", {}, bar), el("span", { class: "mono" }, `${counts.users} ${counts.users === 1 ? "user" : "users"}`)),
+      );
+    }
+  }
+  card.replaceChildren(...parts);
+}
+
+async function refreshProfiles() {
+  const { profiles } = await getJSON("/_mixtrack/profiles");
+  $("#profiles tbody").replaceChildren(
+    ...profiles.map((p) =>
+      el("tr", {}, el("td", { class: "mono" }, p.distinct_id), el("td", {}, el("pre", {}, JSON.stringify(p.properties, null, 2)))),
+    ),
+  );
+}
+
+async function refreshRejected() {
+  const { rejected } = await getJSON("/_mixtrack/rejected");
+  $("#rejected tbody").replaceChildren(
+    ...rejected.reverse().map((r) =>
+      el("tr", {}, el("td", { class: "mono" }, formatTime(r.received_at)), el("td", {}, "/" + r.endpoint),
+        el("td", {}, r.status), el("td", {}, r.reason)),
+    ),
+  );
+}
+
+async function poll() {
+  try {
+    const stats = await getJSON("/_mixtrack/stats");
+    if (stats.stored.events < state.stored) clearEvents(); // the collector was reset
+    state.stored = stats.stored.events;
+    renderStats(stats);
+    if (!state.paused) {
+      const page = await getJSON(`/_mixtrack/events?meta=1&limit=500&after=${state.after}`);
+      state.after = page.after;
+      addEvents(page.events);
+    }
+    renderExperiments((await getJSON("/_mixtrack/experiments")).experiments);
+    if (state.tab === "profiles") await refreshProfiles();
+    if (state.tab === "rejected") await refreshRejected();
+    $("#status").textContent = "live";
+    $("#status").className = "status live";
+  } catch (error) {
+    $("#status").textContent = "collector unreachable";
+    $("#status").className = "status down";
+  }
+  setTimeout(poll, 500);
+}
+
+for (const tab of document.querySelectorAll(".tab")) {
+  tab.addEventListener("click", () => {
+    state.tab = tab.dataset.tab;
+    document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t === tab));
+    document.querySelectorAll(".panel").forEach((p) => p.classList.toggle("active", p.id === `panel-${state.tab}`));
+    if (state.tab === "profiles") refreshProfiles();
+    if (state.tab === "rejected") refreshRejected();
+  });
+}
+$("#filter-event").addEventListener("input", applyFilters);
+$("#filter-distinct-id").addEventListener("input", applyFilters);
+$("#pause").addEventListener("click", () => {
+  state.paused = !state.paused;
+  $("#pause").textContent = state.paused ? "Resume" : "Pause";
+});
+$("#ingest-url").textContent = `${location.origin}/track`;
+poll();
