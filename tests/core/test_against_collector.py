@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -47,14 +48,26 @@ def test_events_profiles_groups_and_identity_arrive(mixtrack_collector, endpoint
     assert group_props["seats"] == 10 and group_props["regions"] == ["eu"]
 
 
-def test_a_retried_batch_is_stored_once(mixtrack_collector):
-    # the collector stores the batch, then the connection drops before the answer: the
-    # client retries the same batch and the collector's dedup keeps one copy
-    mixtrack_collector.faults("status", status=503, count=2)
+def test_a_batch_retried_after_a_lost_answer_is_stored_once(mixtrack_collector):
+    # the collector is slower than the client's timeout: it stores the first attempt after
+    # the client gave up on it, then the retry arrives with the same $insert_ids
+    mixtrack_collector.faults("delay", delay=1.0, count=1)
     with mixtrack.Client(
-        "tok", api_host=mixtrack_collector.url, flush_interval=0.05, max_backoff=0.05
+        "tok",
+        api_host=mixtrack_collector.url,
+        flush_interval=0.05,
+        request_timeout=0.3,
+        max_backoff=0.05,
+        max_in_flight=1,
     ) as client:
         for i in range(100):
             client.track("u", "Once", {"i": i})
         assert client.flush(10)
-    assert len(mixtrack_collector.events("Once")) == 100
+        assert client.stats().retries >= 1
+    deadline = time.monotonic() + 5
+    while mixtrack_collector.stats()["duplicates_dropped"] < 100 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the delayed first attempt is stored after the retry
+    assert mixtrack_collector.stats()["duplicates_dropped"] == 100
+    assert sorted(e["properties"]["i"] for e in mixtrack_collector.events("Once")) == list(
+        range(100)
+    )
