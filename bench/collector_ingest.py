@@ -92,8 +92,16 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "mixtrack.cli", "collector", "--port", str(port),
-                   "--db", str(Path(tmp) / "bench.sqlite3")]
+        command = [
+            sys.executable,
+            "-m",
+            "mixtrack.cli",
+            "collector",
+            "--port",
+            str(port),
+            "--db",
+            str(Path(tmp) / "bench.sqlite3"),
+        ]
         if args.count_only:
             command.append("--count-only")
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ.copy())

@@ -55,6 +55,11 @@ class Counters:
             for name, amount in amounts.items():
                 setattr(self, name, getattr(self, name) + amount)
 
+    def saw_tokens(self, tokens: set[str]) -> None:
+        if tokens - self.tokens:
+            with self._lock:
+                self.tokens |= tokens
+
     def request(self, endpoint: str) -> None:
         with self._lock:
             self.requests += 1
@@ -178,9 +183,7 @@ class Ingest:
             updates: list[Update] = accepted
             self.counters.add(updates_applied=self.store.apply_updates(updates, received_at=now))
             tokens = {u.token for u in updates}
-        if tokens - self.counters.tokens:
-            with self.counters._lock:
-                self.counters.tokens |= tokens
+        self.counters.saw_tokens(tokens)
 
     def _success(self, payload: Payload, count: int) -> Answer:
         if payload.endpoint == "import" and not payload.form:
@@ -208,9 +211,7 @@ class Ingest:
                 reason=reason,
                 received_at=now,
                 failed=[f.as_json() for f in failed or ()],
-                excerpt=(
-                    request.query + " " + request.body[:300].decode("utf-8", "replace")
-                ).strip(),
+                excerpt=_excerpt(request),
             )
         )
 
@@ -220,3 +221,13 @@ def _refuse_by_fault(index: int, result: Any, payload: Payload) -> FailedRecord:
         return result
     insert_id = getattr(result, "insert_id", None) or ""
     return FailedRecord(index, insert_id, "", "refused by an injected partial-failure fault")
+
+
+def _excerpt(request: WireRequest) -> str:
+    """The start of a refused request, readable in ``GET /_mixtrack/rejected``."""
+    body = request.body
+    if body[:2] == b"\x1f\x8b":
+        shown = f"<{len(body)} bytes of gzip>"
+    else:
+        shown = body[:300].decode("utf-8", "replace") + ("..." if len(body) > 300 else "")
+    return f"{request.method} /{request.path.strip('/')}?{request.query} {shown}".strip()
