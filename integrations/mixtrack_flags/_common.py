@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import ModuleType
@@ -10,7 +13,9 @@ from typing import Any
 
 from mixtrack.exposure import EXPOSURE_EVENT, Tracker
 
-__all__ = ["ExposureHookTracker", "require"]
+logger = logging.getLogger("mixtrack.flags")
+
+__all__ = ["ExposureHookTracker", "RecentUsers", "require", "statsig_user_fields", "variant_name"]
 
 
 def require(module: str, *, package: str, extra: str | None = None) -> ModuleType:
@@ -41,8 +46,8 @@ class ExposureHookTracker:
     experiment, when the variant is shown (on commit inside a request scope), so
     ``on_expose`` runs exactly then: the place to tell a provider that also wants to count
     exposures itself. ``only_provider`` limits the hook to exposures whose
-    ``Flag provider`` property has that value. Errors in the hook are not the page's
-    problem: they are logged by the caller's ``Experiments`` like any tracking error.
+    ``Flag provider`` property has that value. An error in the hook is logged (logger
+    ``mixtrack.flags``) and goes no further: the exposure was sent all the same.
     Anything else (``flush``, ``shutdown``...) is read from ``client``.
 
     >>> tracker = ExposureHookTracker(client, flags.on_expose)  # doctest: +SKIP
@@ -78,8 +83,14 @@ class ExposureHookTracker:
         ):
             return
         experiment = properties.get("Experiment name")
-        if isinstance(experiment, str):
+        if not isinstance(experiment, str):
+            return
+        try:
             self.on_expose(distinct_id, experiment, properties)
+        except Exception:
+            # The exposure itself went out: failing here would make mixtrack release it
+            # and send it again on the next render.
+            logger.exception("exposure hook failed for %r in %r", distinct_id, experiment)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
@@ -100,3 +111,52 @@ def variant_name(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         return str(value)
     return None
+
+
+_USER_FIELDS = ("email", "ip", "country", "locale", "app_version", "user_agent")
+
+
+def statsig_user_fields(distinct_id: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of a ``StatsigUser`` (both Statsig SDKs take the same ones).
+
+    Statsig's own user fields (``email``, ``ip``, ``country``, ``locale``,
+    ``app_version``, ``user_agent``, ``custom_ids``, ``private_attributes``) are taken
+    from the attributes by name; everything else goes to ``custom``.
+
+    >>> statsig_user_fields("u1", {"email": "a@b.c", "plan": "pro"})
+    {'user_id': 'u1', 'email': 'a@b.c', 'custom': {'plan': 'pro'}}
+    """
+    fields: dict[str, Any] = {"user_id": distinct_id}
+    custom: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if key in _USER_FIELDS or key in ("custom_ids", "private_attributes"):
+            fields[key] = value
+        else:
+            custom[key] = value
+    if custom:
+        fields["custom"] = custom
+    return fields
+
+
+class RecentUsers:
+    """The provider user last evaluated per (distinct_id, experiment), bounded, thread-safe.
+
+    Render-time exposure hooks use it to log the provider's exposure with the same user
+    the variant was evaluated for.
+    """
+
+    def __init__(self, max_size: int = 10_000) -> None:
+        self.max_size = max_size
+        self._users: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, distinct_id: str, experiment: str, user: Any) -> None:
+        with self._lock:
+            self._users[(distinct_id, experiment)] = user
+            self._users.move_to_end((distinct_id, experiment))
+            while len(self._users) > self.max_size:
+                self._users.popitem(last=False)
+
+    def get(self, distinct_id: str, experiment: str) -> Any:
+        with self._lock:
+            return self._users.get((distinct_id, experiment))
