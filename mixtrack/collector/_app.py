@@ -112,6 +112,7 @@ class CollectorApp:
         if endpoint is not None:
             if request.method not in ("GET", "POST"):
                 return answers.error(405, f"{request.method} is not accepted on /{endpoint}")
+            self.counters.request(endpoint)
             taken = self.faults.take(endpoint)
             if taken is not None:
                 self.counters.add(faulted_requests=1)

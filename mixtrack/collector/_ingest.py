@@ -123,7 +123,6 @@ class Ingest:
 
     def handle(self, request: WireRequest, endpoint: str, fault: Fault | None = None) -> Answer:
         now = time.time()
-        self.counters.request(endpoint)
         try:
             payload = decode(request, endpoint)
         except WireError as exc:
