@@ -37,6 +37,7 @@ __all__ = [
     "distinct_id",
     "flask_login_identity",
     "identify",
+    "people_set",
     "reset",
     "track",
     "variant",
@@ -70,6 +71,15 @@ def identify(user_id: str | int) -> bool:
     True
     """
     return request_state().login(user_id)
+
+
+def people_set(properties: Mapping[str, Any]) -> None:
+    """Set profile properties of the current visitor (``$set``).
+
+    >>> mixtrack_flask.people_set({"$name": "Ada", "plan": "pro"})  # doctest: +SKIP
+    """
+    state = request_state()
+    state.app_state.client.people_set(state.distinct_id, properties)
 
 
 def reset() -> None:
