@@ -74,7 +74,13 @@ def _run_collector(args: argparse.Namespace) -> int:
 
 
 #: Subcommand name -> registrar. ``demo``, ``import`` and ``audit`` are added the same way.
-SUBCOMMANDS: dict[str, Registrar] = {"collector": _collector}
+def _import(subparsers: Subparsers) -> None:
+    from mixtrack.importer._cli import register as add_import
+
+    add_import(subparsers)
+
+
+SUBCOMMANDS: dict[str, Registrar] = {"collector": _collector, "import": _import}
 
 
 def register(name: str, registrar: Registrar) -> None:

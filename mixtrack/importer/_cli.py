@@ -1,0 +1,125 @@
+"""``mixtrack import``: the command-line face of :func:`mixtrack.importer.import_file`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="bulk-load historical events from NDJSON or CSV into /import",
+        description="Sends a history file to /import in gzip batches of up to 2000 events, "
+        "several requests at a time, with retries and a checkpoint file so that an interrupted "
+        "run resumes where it stopped. Prints what was imported and why records were refused.",
+    )
+    parser.add_argument("file", help="a .ndjson/.jsonl or .csv file")
+    parser.add_argument("--format", choices=["ndjson", "csv"], help="default: from the suffix")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("MIXTRACK_TOKEN"),
+        help="project token (default: $MIXTRACK_TOKEN)",
+    )
+    parser.add_argument(
+        "--api-host",
+        default=os.environ.get("MIXTRACK_API_HOST", "https://api.mixpanel.com"),
+        help="Mixpanel or a collector (default: $MIXTRACK_API_HOST or Mixpanel)",
+    )
+    parser.add_argument(
+        "--api-secret",
+        default=os.environ.get("MIXTRACK_API_SECRET"),
+        help="project secret (default: $MIXTRACK_API_SECRET)",
+    )
+    parser.add_argument(
+        "--service-account",
+        metavar="USER:SECRET",
+        help="service account credentials, with --project-id",
+    )
+    parser.add_argument("--project-id")
+    parser.add_argument("--event-column", default="event")
+    parser.add_argument("--distinct-id-column", default="distinct_id")
+    parser.add_argument("--time-column", default="time")
+    parser.add_argument("--insert-id-column", default="$insert_id")
+    parser.add_argument(
+        "--properties-column",
+        help="one column holding a JSON object of properties "
+        "(default: every other column is a property)",
+    )
+    parser.add_argument(
+        "--time-format",
+        default="auto",
+        help="strptime format of the time column, read as UTC "
+        "(default: epoch seconds/ms or ISO 8601)",
+    )
+    parser.add_argument("--batch-size", type=int, default=2000, help="events per request (2000)")
+    parser.add_argument("--workers", type=int, default=4, help="requests in flight (4)")
+    parser.add_argument("--checkpoint", help="default: FILE.mixtrack-checkpoint")
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="ignore an existing checkpoint and start from the top",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mixtrack.errors import MixtrackError
+    from mixtrack.importer import ColumnMap, import_file
+
+    if not args.token:
+        print("mixtrack import: no token: pass --token or set MIXTRACK_TOKEN", file=sys.stderr)
+        return 2
+    account = None
+    if args.service_account:
+        user, _, secret = args.service_account.partition(":")
+        if not user or not secret:
+            print("mixtrack import: --service-account takes USER:SECRET", file=sys.stderr)
+            return 2
+        account = (user, secret)
+    columns = ColumnMap(
+        event=args.event_column,
+        distinct_id=args.distinct_id_column,
+        time=args.time_column,
+        insert_id=args.insert_id_column,
+        properties=args.properties_column,
+        time_format=args.time_format,
+    )
+    try:
+        summary = import_file(
+            args.file,
+            token=args.token,
+            api_host=args.api_host,
+            api_secret=args.api_secret,
+            service_account=account,
+            project_id=args.project_id,
+            fmt=args.format,
+            columns=columns,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            checkpoint=args.checkpoint,
+            resume=not args.restart,
+            progress=None if args.quiet else sys.stderr,
+        )
+    except MixtrackError as exc:
+        print(f"mixtrack import: {exc}", file=sys.stderr)
+        return 2
+    print(f"rows read:        {summary.rows:,}")
+    if summary.skipped_rows:
+        print(f"already imported: {summary.skipped_rows:,} rows (from the checkpoint)")
+    print(f"imported:         {summary.imported:,}")
+    print(f"rejected:         {summary.rejected:,}")
+    for reason, count in list(summary.reasons.items())[:10]:
+        print(f"  {count:>8,}  {reason}")
+    for error in summary.errors:
+        print(f"not delivered: {error}")
+    if not summary.ok:
+        print("some chunks were not delivered: run the same command again to resume")
+        return 1
+    print(f"done in {summary.seconds:.1f}s")
+    return 0

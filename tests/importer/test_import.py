@@ -1,0 +1,151 @@
+"""``mixtrack import`` against the real local collector."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mixtrack.importer import ColumnMap, import_file
+from mixtrack.importer._rows import read_rows
+
+
+def write_ndjson(path: Path, rows: int, *, bad_every: int = 0) -> Path:
+    with path.open("w") as file:
+        for i in range(rows):
+            if bad_every and i % bad_every == bad_every - 1:
+                file.write('{"event": "Purchase", "distinct_id": "u"}\n')  # no time
+                continue
+            if i % 2:
+                record = {
+                    "event": "Purchase",
+                    "properties": {"distinct_id": f"u{i % 50}", "time": 1_600_000_000 + i, "i": i},
+                }
+            else:
+                record = {
+                    "event": "Purchase",
+                    "distinct_id": f"u{i % 50}",
+                    "time": 1_600_000_000_000 + i * 1000,
+                    "i": i,
+                }
+            file.write(json.dumps(record) + "\n")
+    return path
+
+
+def test_ndjson_both_shapes_arrive_with_local_rejections_reported(tmp_path, mixtrack_collector):
+    source = write_ndjson(tmp_path / "history.ndjson", 5000, bad_every=1000)
+    summary = import_file(source, token="tok", api_host=mixtrack_collector.url, batch_size=1000)
+    assert summary.ok and summary.rows == 5000
+    assert summary.imported == 4995 and summary.rejected == 5
+    assert summary.reasons == {"no time in column 'time'": 5}
+    stored = mixtrack_collector.events("Purchase")
+    assert len(stored) == 4995
+    first = next(e for e in stored if e["properties"]["i"] == 1)
+    assert first["properties"]["time"] in (1_600_000_001, 1_600_000_001_000)
+
+
+def test_csv_with_column_mapping_and_a_time_format(tmp_path, mixtrack_collector):
+    source = tmp_path / "orders.csv"
+    with source.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["user", "what", "when", "revenue"])
+        writer.writerow(["u1", "Order completed", "01/02/2021 10:30", "9.5"])
+        writer.writerow(["u2", "Order completed", "15/03/2021 08:00", "29"])
+        writer.writerow(["u3", "Order completed", "not a date", "1"])
+    columns = ColumnMap(event="what", distinct_id="user", time="when", time_format="%d/%m/%Y %H:%M")
+    summary = import_file(source, token="tok", api_host=mixtrack_collector.url, columns=columns)
+    assert summary.imported == 2 and summary.rejected == 1
+    assert "does not match the format" in next(iter(summary.reasons))
+    (order,) = mixtrack_collector.events("Order completed", distinct_id="u1")
+    assert order["properties"]["revenue"] == "9.5"  # CSV cells stay strings
+    assert order["properties"]["time"] == 1612175400000
+
+
+def test_partial_400_from_the_collector_counts_mixpanel_reasons(tmp_path, mixtrack_collector):
+    source = write_ndjson(tmp_path / "h.ndjson", 100)
+    mixtrack_collector.faults("partial", indices=[3, 7], count=1)
+    summary = import_file(source, token="tok", api_host=mixtrack_collector.url, workers=1)
+    assert summary.imported == 98 and summary.rejected == 2
+    assert sum(summary.reasons.values()) == 2
+    assert len(mixtrack_collector.events("Purchase")) == 98
+
+
+def test_interrupted_run_resumes_from_the_checkpoint_without_duplicates(
+    tmp_path, mixtrack_collector
+):
+    source = write_ndjson(tmp_path / "big.ndjson", 6000)
+    # the second chunk fails for longer than the retry budget: the run ends incomplete
+    mixtrack_collector.faults("status", status=503, count=3, endpoints="import")
+    first = import_file(
+        source,
+        token="tok",
+        api_host=mixtrack_collector.url,
+        batch_size=1000,
+        workers=1,
+        max_attempts=3,
+        max_backoff=0.01,
+    )
+    assert not first.ok and first.failed_chunks == 1 and first.imported == 5000
+    assert "503" in first.errors[0]
+    second = import_file(source, token="tok", api_host=mixtrack_collector.url, batch_size=1000)
+    assert second.ok and second.skipped_rows == 5000 and second.imported == 6000
+    stored = mixtrack_collector.events("Purchase")
+    assert sorted(e["properties"]["i"] for e in stored) == list(range(6000))
+    # running it again sends nothing; --restart resends, and the collector drops duplicates
+    again = import_file(source, token="tok", api_host=mixtrack_collector.url, batch_size=1000)
+    assert again.skipped_rows == 6000
+    restart = import_file(source, token="tok", api_host=mixtrack_collector.url, resume=False)
+    assert restart.imported == 6000
+    assert len(mixtrack_collector.events("Purchase")) == 6000
+    assert mixtrack_collector.stats()["duplicates_dropped"] == 6000
+
+
+def test_a_checkpoint_of_another_file_is_refused(tmp_path, mixtrack_collector):
+    source = write_ndjson(tmp_path / "a.ndjson", 10)
+    checkpoint = tmp_path / "shared.ckpt"
+    import_file(source, token="tok", api_host=mixtrack_collector.url, checkpoint=checkpoint)
+    other = write_ndjson(tmp_path / "b.ndjson", 20)
+    with pytest.raises(Exception, match="belongs to another file"):
+        import_file(other, token="tok", api_host=mixtrack_collector.url, checkpoint=checkpoint)
+
+
+def test_insert_ids_are_stable_across_reads(tmp_path):
+    source = write_ndjson(tmp_path / "s.ndjson", 50)
+    first = [
+        r.message["properties"]["$insert_id"] for r in read_rows(source, "ndjson", ColumnMap(), "t")
+    ]
+    second = [
+        r.message["properties"]["$insert_id"] for r in read_rows(source, "ndjson", ColumnMap(), "t")
+    ]
+    assert first == second and len(set(first)) == 50
+
+
+def test_the_command_line_prints_a_summary(tmp_path, mixtrack_collector):
+    source = write_ndjson(tmp_path / "cli.ndjson", 300, bad_every=100)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mixtrack.cli",
+            "import",
+            str(source),
+            "--token",
+            "tok",
+            "--api-host",
+            mixtrack_collector.url,
+            "--batch-size",
+            "100",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "imported:         297" in result.stdout
+    assert "rejected:         3" in result.stdout
+    assert "no time in column 'time'" in result.stdout
+    assert "rows" in result.stderr  # the progress bar
