@@ -22,7 +22,8 @@ from mixtrack.testing._collector import Collector
 if TYPE_CHECKING:
     from mixtrack.client import Client
 
-__all__ = ["mixtrack_client", "mixtrack_collector"]
+# The private session fixture is listed so that `import *` in a plugin registers it too.
+__all__ = ["_mixtrack_collector_session", "mixtrack_client", "mixtrack_collector"]
 
 TEST_TOKEN = "mixtrack-test-token"
 
