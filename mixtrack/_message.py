@@ -179,7 +179,8 @@ def _encode_value(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, float):
         return _encode_value(float(value), path, depth)
     if isinstance(value, str):
-        return _encode_value(str(value), path, depth)
+        # str.__str__, not str(): a subclass (Django's SafeString) may return itself
+        return _encode_value(str.__str__(value), path, depth)
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValidationError(f"property {path!r} must be a finite number, got {value!r}")
