@@ -6,18 +6,18 @@ provider from logging an exposure when a flag is merely evaluated, so that
 :class:`~mixtrack.exposure.Experiments` sends ``$experiment_started`` once, when the
 variant is shown. Each lives in its own module and imports its SDK only when used:
 
-============================  ===========================  ==============================
-adapter                       module                       install
-============================  ===========================  ==============================
-:class:`OpenFeatureFlags`     ``mixtrack_flags.openfeature``  ``mixtrack[openfeature]``
-:class:`LaunchDarklyFlags`    ``mixtrack_flags.launchdarkly`` ``mixtrack[launchdarkly]``
-:class:`GrowthBookFlags`      ``mixtrack_flags.growthbook``   ``mixtrack[growthbook]``
-:class:`UnleashFlags`         ``mixtrack_flags.unleash``      ``mixtrack[unleash]``
-:class:`StatsigFlags`         ``mixtrack_flags.statsig``      ``mixtrack[statsig]``
-:class:`FlagsmithFlags`       ``mixtrack_flags.flagsmith``    ``mixtrack[flagsmith]``
-:class:`PostHogFlags`         ``mixtrack_flags.posthog``      ``mixtrack[posthog]``
-:class:`MixpanelFlags`        ``mixtrack_flags.mixpanel``     ``mixpanel`` (a dependency)
-============================  ===========================  ==============================
+- :class:`OpenFeatureFlags` (``mixtrack_flags.openfeature``): ``mixtrack[openfeature]``
+- :class:`LaunchDarklyFlags` (``mixtrack_flags.launchdarkly``): ``mixtrack[launchdarkly]``
+- :class:`GrowthBookFlags` (``mixtrack_flags.growthbook``): ``mixtrack[growthbook]``
+- :class:`UnleashFlags` (``mixtrack_flags.unleash``): ``mixtrack[unleash]``
+- :class:`StatsigFlags` (``mixtrack_flags.statsig``): ``mixtrack[statsig]``
+- :class:`StatsigLegacyFlags` (``mixtrack_flags.statsig_legacy``): the legacy ``statsig``
+- :class:`FlagsmithFlags` (``mixtrack_flags.flagsmith``): ``mixtrack[flagsmith]``
+- :class:`PostHogFlags` (``mixtrack_flags.posthog``): ``mixtrack[posthog]``
+- :class:`MixpanelFlags` (``mixtrack_flags.mixpanel``): ``mixpanel>=5.4``
+
+:class:`ExposureHookTracker` runs a callable after each exposure mixtrack sends, to tell a
+provider that also counts exposures itself (see :meth:`StatsigFlags.tracker`).
 
 >>> from mixtrack_flags import OpenFeatureFlags  # imports openfeature-sdk now
 >>> experiments = Experiments(client, OpenFeatureFlags())  # doctest: +SKIP
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from mixtrack_flags.openfeature import OpenFeatureFlags
     from mixtrack_flags.posthog import PostHogFlags
     from mixtrack_flags.statsig import StatsigFlags
+    from mixtrack_flags.statsig_legacy import StatsigLegacyFlags
     from mixtrack_flags.unleash import UnleashFlags
 
 _ADAPTERS = {
@@ -48,6 +49,7 @@ _ADAPTERS = {
     "OpenFeatureFlags": "openfeature",
     "PostHogFlags": "posthog",
     "StatsigFlags": "statsig",
+    "StatsigLegacyFlags": "statsig_legacy",
     "UnleashFlags": "unleash",
 }
 
@@ -60,6 +62,7 @@ __all__ = [
     "OpenFeatureFlags",
     "PostHogFlags",
     "StatsigFlags",
+    "StatsigLegacyFlags",
     "UnleashFlags",
 ]
 

@@ -72,6 +72,4 @@ def core_specs() -> dict[str, Any]:
 def legacy_specs() -> dict[str, Any]:
     """The v1 document of the legacy statsig SDK (conditions inline, lists not maps)."""
     exp = experiment([FREE_PLAN, _bucket("lt"), _bucket("gte")])
-    for rule in exp["rules"]:
-        rule["conditions"] = rule["conditions"]
     return {"time": 1, "feature_gates": [], "dynamic_configs": [exp], "layer_configs": []}
