@@ -1,0 +1,1 @@
+"""An asyncio job consumer that tracks what it does with ``mixtrack.AsyncClient``."""

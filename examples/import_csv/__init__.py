@@ -1,0 +1,1 @@
+"""Importing a CSV export of historical orders with ``mixtrack import``."""
