@@ -82,7 +82,7 @@ def make_app(mixtrack_client: Any) -> Callable[..., Flask]:
         **config: Any,
     ) -> Flask:
         app = Flask(f"test_app_{next(_APP_NUMBERS)}")
-        app.config.update(SECRET_KEY="test-secret", **config)
+        app.config.update({"SECRET_KEY": "test-secret", **config})
         app.jinja_loader = DictLoader(dict(pages))
         mixtrack_flask.Mixtrack(
             app,
