@@ -22,6 +22,7 @@ import attrs
 import tenacity
 
 from mixtrack._config import Config
+from mixtrack._progress import ProgressBar
 from mixtrack._retry import RetryableAnswer, retry_policy
 from mixtrack._wire import Answer, encode_request, read_answer, serialize, split_payloads
 from mixtrack.errors import ConfigError, TransportError
@@ -94,32 +95,6 @@ class _Checkpoint:
         os.replace(temporary, self.path)
 
 
-class _Progress:
-    def __init__(self, total: int, stream: TextIO | None) -> None:
-        self.total = max(total, 1)
-        self.stream = stream
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def update(self, rows: int, imported: int, rejected: int, *, final: bool = False) -> None:
-        if self.stream is None:
-            return
-        now = time.monotonic()
-        if not final and now - self._last < 0.1:
-            return
-        self._last = now
-        rate = imported / max(now - self.started, 1e-9)
-        filled = int(30 * min(rows, self.total) / self.total)
-        bar = "#" * filled + "-" * (30 - filled)
-        self.stream.write(
-            f"\r[{bar}] {rows:,}/{self.total:,} rows  {imported:,} imported  "
-            f"{rejected:,} rejected  {rate:,.0f} ev/s"
-        )
-        if final:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[tuple[int, list[Row]]]:
     chunk: list[Row] = []
     number = 0
@@ -177,7 +152,7 @@ def import_file(
         Path(checkpoint or f"{source}.mixtrack-checkpoint"), source, batch_size, resume=resume
     )
     sender = transport or HttpxTransport(max_connections=workers)
-    bar = _Progress(count_rows(source, fmt), progress)
+    bar = ProgressBar(count_rows(source, fmt), "rows", progress)
     started = time.monotonic()
     lock = threading.Lock()
     counts = {"rows": 0, "skipped": 0, "failed": 0}
@@ -209,11 +184,11 @@ def import_file(
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     future.result()
-                bar.update(counts["rows"], state.imported, state.rejected)
+                bar.update(counts["rows"], _note(state.imported, state.rejected, started))
             running.add(pool.submit(run_chunk, number, chunk))
         for future in running:
             future.result()
-    bar.update(counts["rows"], state.imported, state.rejected, final=True)
+    bar.update(counts["rows"], _note(state.imported, state.rejected, started), final=True)
     if transport is None:
         sender.close()
     return ImportSummary(
@@ -226,6 +201,11 @@ def import_file(
         seconds=time.monotonic() - started,
         errors=errors,
     )
+
+
+def _note(imported: int, rejected: int, started: float) -> str:
+    rate = imported / max(time.monotonic() - started, 1e-9)
+    return f"{imported:,} imported  {rejected:,} rejected  {rate:,.0f} ev/s"
 
 
 def _summarise(reasons: list[str]) -> list[str]:
