@@ -26,7 +26,7 @@ from mixtrack_flags._common import require
 
 require("UnleashClient", extra="unleash", package="UnleashClient")
 
-from UnleashClient import UnleashClient  # noqa: E402
+from UnleashClient import UnleashClient  # type: ignore[attr-defined]  # noqa: E402
 
 __all__ = ["CONTEXT_FIELDS", "UnleashFlags"]
 
