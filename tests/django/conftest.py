@@ -127,3 +127,16 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the session (the one the exposure tests use)."""
+    from tests.exposure.conftest import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

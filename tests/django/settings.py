@@ -77,3 +77,6 @@ MIXTRACK = {
 }
 
 LOGGING_CONFIG = None
+STATIC_URL = "/static/"
+# Fast password hashing: the tests log users in many times.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
