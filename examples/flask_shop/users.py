@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 
@@ -39,14 +40,26 @@ class Users:
     """
 
     def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._path = path
         self._lock = threading.Lock()
+        self._pid = 0
+        self._connection: sqlite3.Connection | None = None
         with self._lock:
-            self._db.execute("PRAGMA busy_timeout = 5000")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, "
                 "username TEXT UNIQUE NOT NULL, password TEXT NOT NULL, plan TEXT NOT NULL)"
             )
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        # A connection must not cross a fork (gunicorn --preload): each process opens its own.
+        if self._connection is None or self._pid != os.getpid():
+            self._connection = sqlite3.connect(
+                self._path, check_same_thread=False, isolation_level=None
+            )
+            self._connection.execute("PRAGMA busy_timeout = 5000")
+            self._pid = os.getpid()
+        return self._connection
 
     def create(self, username: str, password: str, plan: str) -> User | None:
         """The new user, or None when ``username`` is taken."""
