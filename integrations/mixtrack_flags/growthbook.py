@@ -116,8 +116,9 @@ class GrowthBookFlags:
             "Hash attribute": found.hashAttribute,
             "Hash used": found.hashUsed,
         }
-        if result.ruleId:
-            metadata["Rule id"] = result.ruleId
+        rule_id = getattr(result, "ruleId", None)  # not in older SDKs
+        if rule_id:
+            metadata["Rule id"] = rule_id
         # GrowthBook itself does not track a forced variation (hashUsed False) or a
         # passthrough: shown, not counted.
         return Assignment(

@@ -87,13 +87,14 @@ class PostHogFlags:
         )
         if result is None:
             return Assignment(None, reason="not evaluated locally")
+        reason = getattr(result, "reason", None)  # not in older SDKs
         if not result.enabled:
-            return Assignment(None, value=result.payload, reason=result.reason or "off")
+            return Assignment(None, value=result.payload, reason=reason or "off")
         if result.variant is None:
             return Assignment(
-                "on", value=result.payload, in_experiment=False, reason=result.reason or "on"
+                "on", value=result.payload, in_experiment=False, reason=reason or "on"
             )
-        return Assignment(result.variant, value=result.payload, reason=result.reason or "variant")
+        return Assignment(result.variant, value=result.payload, reason=reason or "variant")
 
     def __repr__(self) -> str:
         return "PostHogFlags()"
