@@ -80,7 +80,13 @@ def _import(subparsers: Subparsers) -> None:
     add_import(subparsers)
 
 
-SUBCOMMANDS: dict[str, Registrar] = {"collector": _collector, "import": _import}
+def _demo(subparsers: Subparsers) -> None:
+    from mixtrack.demo._cli import register as add_demo
+
+    add_demo(subparsers)
+
+
+SUBCOMMANDS: dict[str, Registrar] = {"collector": _collector, "import": _import, "demo": _demo}
 
 
 def register(name: str, registrar: Registrar) -> None:

@@ -1,0 +1,46 @@
+"""The README's first command: the demo runs end to end and reports a clean launch."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("shop", ["flask"])
+def test_demo_runs_end_to_end(tmp_path, shop):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mixtrack.cli",
+            "demo",
+            "--no-wait",
+            "--shop",
+            shop,
+            "--visitors",
+            "80",
+            "--port",
+            "0",
+            "--db",
+            str(tmp_path / "demo.sqlite3"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "80/80 visitors" in out
+    assert re.search(r"live view: http://127\.0\.0\.1:\d+/", out)
+    exposed = re.search(
+        r"pricing_page_layout: (\d+) exposed users, (\d+) exposed more than once", out
+    )
+    assert exposed and int(exposed.group(1)) > 30 and exposed.group(2) == "0"
+    assert "Order completed" in out and "Signed up" in out
