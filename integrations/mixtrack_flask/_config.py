@@ -132,8 +132,8 @@ def resolve_ledger(value: Any) -> Ledger:
     """``MIXTRACK_LEDGER`` as a ledger: ``"memory"`` (default), ``"redis://..."``, or an
     object implementing :class:`~mixtrack.exposure.Ledger`.
 
-    >>> resolve_ledger("memory")  # doctest: +ELLIPSIS
-    <mixtrack.exposure._ledger.MemoryLedger object at ...>
+    >>> resolve_ledger("memory")
+    MemoryLedger(max_keys=100000, ttl=None)
     """
     if value is None or value == "memory":
         return MemoryLedger()

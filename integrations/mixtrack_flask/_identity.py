@@ -12,15 +12,22 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from mixtrack import ConfigError
 
-__all__ = ["AnonymousIds", "IdentityLoader", "flask_login_identity", "new_anonymous_id"]
+__all__ = [
+    "AnonymousIds",
+    "IdentityLoader",
+    "flask_login",
+    "flask_login_identity",
+    "new_anonymous_id",
+]
 
 IdentityLoader = Callable[[], "str | int | None"]
 """Returns the logged-in user's distinct_id for the current request, or None."""
 
 _SALT = "mixtrack-anonymous-id"
 
+flask_login: Any
 try:
-    import flask_login
+    import flask_login  # type: ignore[import-untyped,no-redef]
 except ImportError:  # Flask-Login is optional
     flask_login = None
 

@@ -199,11 +199,11 @@ def _leave(scope: RequestScope) -> None:
 class _WatchedBody:
     """A streamed body that tells its request whether the last chunk went out."""
 
-    def __init__(self, body: Iterable[bytes], state: RequestState) -> None:
+    def __init__(self, body: Iterable[str] | Iterable[bytes], state: RequestState) -> None:
         self._body = body
         self._state = state
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[Any]:
         try:
             yield from self._body
         except BaseException:
