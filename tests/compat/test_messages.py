@@ -134,3 +134,11 @@ def test_other_public_names_exist() -> None:
     assert compat.json_dumps(when, cls=compat.DatetimeSerializer) == mixpanel.json_dumps(
         when, cls=mixpanel.DatetimeSerializer
     )
+
+
+def test_flags_providers_need_their_config() -> None:
+    mp = compat.Mixpanel("PROJECT_TOKEN", consumer=Recording())
+    with pytest.raises(compat.MixpanelException, match="local_flags_config"):
+        mp.local_flags  # noqa: B018
+    with pytest.raises(compat.MixpanelException, match="remote_flags_config"):
+        mp.remote_flags  # noqa: B018
