@@ -82,7 +82,9 @@ class ListTracker:
 
 def _process(url: str, threads: int, rounds: int, ready: Any, results: Any) -> None:
     tracker = ListTracker()
-    experiments = Experiments(tracker, StaticFlags(CHECKOUT), ledger=RedisLedger(url))
+    # a generous timeout: this test is about a healthy Redis under load, not an outage
+    ledger = RedisLedger(url, socket_timeout=5.0)
+    experiments = Experiments(tracker, StaticFlags(CHECKOUT), ledger=ledger)
     ready.wait()  # all processes race from the same moment
     render_in_threads(experiments, threads=threads, rounds=rounds)
     stats = experiments.stats()
