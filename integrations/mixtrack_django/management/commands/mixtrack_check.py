@@ -18,6 +18,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mixtrack.exposure import MemoryLedger
 from mixtrack_django._runtime import Mixtrack, get_mixtrack
 from mixtrack_django.ledger import CacheLedger
 
@@ -119,6 +120,13 @@ class Command(BaseCommand):
                     "with several worker processes use a shared cache",
                 )
                 warnings += 1
+        elif isinstance(ledger, MemoryLedger):
+            self._line(
+                "warn",
+                "ledger: 'memory' keeps exposures per process only; with several worker "
+                "processes use 'cache' on a shared cache or a redis:// URL",
+            )
+            warnings += 1
         key = f"mixtrack-check:{uuid.uuid4().hex}"
         try:
             added = ledger.add(key, "probe")
