@@ -86,7 +86,18 @@ def _demo(subparsers: Subparsers) -> None:
     add_demo(subparsers)
 
 
-SUBCOMMANDS: dict[str, Registrar] = {"collector": _collector, "import": _import, "demo": _demo}
+def _audit(subparsers: Subparsers) -> None:
+    from mixtrack.audit._cli import register as add_audit
+
+    add_audit(subparsers)
+
+
+SUBCOMMANDS: dict[str, Registrar] = {
+    "collector": _collector,
+    "import": _import,
+    "demo": _demo,
+    "audit": _audit,
+}
 
 
 def register(name: str, registrar: Registrar) -> None:

@@ -7,6 +7,7 @@
 ``GET profiles``   ``distinct_id``          ``GET groups``  ``group_key``, ``group_id``
 ``GET identity``   ``distinct_id``          ``GET experiments``  exposures per variant
 ``GET rejected``   ``GET stats``            ``POST reset``
+``GET audit``      ``experiment``, ``metric``, ``weights``, ... (see ``mixtrack.audit``)
 ``GET|POST|DELETE faults``
 """
 
@@ -115,7 +116,7 @@ class QueryAPI:
             "stats": self.stats,
             "reset": self.reset,
             "faults": self.fault_control,
-            "audit": _not_yet("the exposure audit is not part of this collector yet"),
+            "audit": self.audit,
         }
 
     def add_route(self, name: str, route: Route) -> None:
@@ -169,6 +170,12 @@ class QueryAPI:
             entry["variants"][variant] = {"exposures": exposures, "users": users}
         return control({"experiments": list(table.values())})
 
+    def audit(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
+        # Imported on first use: the audit's statistics are not needed to ingest.
+        from mixtrack.audit._route import audit_route
+
+        return audit_route(self.store, method, params, body)
+
     def rejected(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
         found = [r.as_json() for r in self.store.rejected()]
         return control({"rejected": found, "count": len(found)})
@@ -201,10 +208,3 @@ class QueryAPI:
             ids = [self.faults.add(fault) for fault in parsed]
             return control({"added": ids, "faults": self.faults.active()})
         return control({"faults": self.faults.active()})
-
-
-def _not_yet(message: str) -> Route:
-    def route(method: str, params: Mapping[str, str], body: bytes) -> Answer:
-        return control({"error": message}, 404)
-
-    return route

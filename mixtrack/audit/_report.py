@@ -1,0 +1,157 @@
+"""Readable text for an audit and a readout: what ``mixtrack audit`` and the demo print.
+
+>>> from mixtrack.audit import audit
+>>> print(format_audit(audit([])))
+Experiment audit
+================
+No $experiment_started exposures found.
+<BLANKLINE>
+No problems found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from mixtrack.audit._findings import AuditReport, ExperimentAudit, Finding
+from mixtrack.audit._readout import Readout
+
+__all__ = ["format_audit", "format_readout", "render_report", "report_json"]
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [
+            str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append(indent + "  ".join(cells).rstrip())
+    return lines
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 100:+.2f}%" if signed else f"{value * 100:.1f}%"
+
+
+def _p(value: float) -> str:
+    return f"{value:.4f}" if value >= 0.0001 else f"{value:.1e}"
+
+
+def _experiment(one: ExperimentAudit) -> list[str]:
+    lines = [f"{one.name}: {one.users} user(s), {one.exposures} exposure(s)"]
+    rows = [
+        [name, str(v.users), _pct(v.share), _pct(v.planned), str(v.exposures)]
+        for name, v in one.variants.items()
+    ]
+    lines += _table(["variant", "users", "share", "planned", "exposures"], rows)
+    srm = one.srm
+    if srm is not None:
+        split = "even split assumed" if srm.assumed else "planned split"
+        verdict = "MISMATCH" if srm.mismatch else "ok"
+        lines.append(
+            f"  sample ratio vs {split}: chi-square {srm.statistic:.2f}, df {srm.df}, "
+            f"p = {_p(srm.p_value)} -> {verdict}"
+        )
+    return lines
+
+
+def _finding(finding: Finding) -> list[str]:
+    where = f"[{finding.experiment}] " if finding.experiment else ""
+    lines = [f"  {finding.severity.upper():<7}  {finding.code}: {where}{finding.message}"]
+    for example in finding.examples[:3]:
+        lines.append("           e.g. " + json.dumps(example, sort_keys=True, default=str))
+    if finding.fix:
+        lines.append(f"           fix: {finding.fix}")
+    return lines
+
+
+def format_audit(report: AuditReport) -> str:
+    """The audit as text: per-experiment counts and the sample-ratio test, then findings."""
+    lines = ["Experiment audit", "================"]
+    if not report.experiments:
+        lines.append("No $experiment_started exposures found.")
+    for one in report.experiments:
+        lines += _experiment(one)
+    lines.append("")
+    if report.clean:
+        lines.append("No problems found.")
+    else:
+        lines.append(f"Findings: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+        for finding in report.findings:
+            lines += _finding(finding)
+    return "\n".join(lines)
+
+
+def format_readout(result: Readout) -> str:
+    """The readout as text: conversion per variant, lifts, intervals, p-values, the warning."""
+    level = f"{result.confidence * 100:g}%"
+    lines = [
+        f"Readout: {result.metric!r} in {result.experiment!r} (control: {result.control})",
+        "=" * 60,
+    ]
+    rows = []
+    for v in result.variants:
+        c = v.versus_control
+        if c is None:
+            rows.append([v.variant, str(v.users), str(v.converted), _pct(v.rate)] + ["-"] * 5)
+            continue
+        t = c.conversion
+        rows.append(
+            [
+                v.variant,
+                str(v.users),
+                str(v.converted),
+                _pct(v.rate),
+                _pct(t.difference, signed=True),
+                _pct(c.relative_lift, signed=True),
+                f"[{_pct(t.ci_low, True)}, {_pct(t.ci_high, True)}]",
+                _p(t.p_value),
+                _p(c.always_valid_p),
+            ]
+        )
+    header = ["variant", "users", "converted", "rate", "lift", "rel. lift", f"{level} CI"]
+    lines += _table([*header, "p", "always-valid p"], rows)
+    if result.value_property:
+        lines += ["", f"{result.value_property} per exposed user (Welch's t-test):"]
+        rows = []
+        for v in result.variants:
+            mean = "-" if v.value_mean is None else f"{v.value_mean:.4g}"
+            w = v.versus_control.value if v.versus_control else None
+            if w is None:
+                rows.append([v.variant, mean, "-", "-", "-"])
+            else:
+                ci = f"[{w.ci_low:+.4g}, {w.ci_high:+.4g}]"
+                rows.append([v.variant, mean, f"{w.difference:+.4g}", ci, _p(w.p_value)])
+        lines += _table(["variant", "mean", "difference", f"{level} CI", "p"], rows)
+    lines += ["", "Warning: " + result.warning]
+    return "\n".join(lines)
+
+
+def render_report(report: AuditReport, readout: Readout | None = None) -> str:
+    """The audit and, when given, the readout, as ``mixtrack audit`` prints them.
+
+    >>> from mixtrack.audit import audit
+    >>> render_report(audit([])).splitlines()[0]
+    'Experiment audit'
+    """
+    text = format_audit(report)
+    if readout is not None:
+        text += "\n\n" + format_readout(readout)
+    return text
+
+
+def report_json(
+    report: AuditReport, readout: Readout | None = None, readout_error: str | None = None
+) -> dict[str, Any]:
+    """The JSON of ``GET /_mixtrack/audit`` and ``mixtrack audit --json``."""
+    out = report.as_json()
+    out["readout"] = readout.as_json() if readout is not None else None
+    if readout_error is not None:
+        out["readout_error"] = readout_error
+    return out

@@ -1,0 +1,96 @@
+"""One audit run from options, shared by ``GET /_mixtrack/audit`` and ``mixtrack audit``.
+
+>>> result = run_audit([], AuditOptions(metric="Order completed"))
+>>> result.report.clean, result.readout, result.readout_error
+(True, None, 'choose an experiment: the events expose none')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from mixtrack.audit._checks import Plan, audit
+from mixtrack.audit._findings import AuditReport
+from mixtrack.audit._plan import parse_weights, weights_from_flags
+from mixtrack.audit._readout import Readout, readout
+from mixtrack.audit._report import render_report, report_json
+from mixtrack.audit._stream import Event, Identity
+
+__all__ = ["AuditOptions", "AuditResult", "parse_plan", "run_audit"]
+
+
+@attrs.frozen
+class AuditOptions:
+    """What to audit and read out; every field is optional."""
+
+    experiment: str | None = None
+    metric: str | None = None
+    value_property: str | None = None
+    control: str | None = None
+    weights: Plan | None = None
+    srm_threshold: float = 0.001
+
+
+@attrs.frozen
+class AuditResult:
+    """The audit, the readout when a metric was asked for, and why a readout failed."""
+
+    report: AuditReport
+    readout: Readout | None = None
+    readout_error: str | None = None
+
+    def text(self) -> str:
+        text = render_report(self.report, self.readout)
+        if self.readout_error:
+            text += f"\n\nNo readout: {self.readout_error}"
+        return text
+
+    def as_json(self) -> dict[str, Any]:
+        return report_json(self.report, self.readout, self.readout_error)
+
+
+def parse_plan(weights: str | None = None, flags: str | None = None) -> Plan | None:
+    """Planned weights from ``control=50,treatment=50`` (or a JSON object), or a flags file."""
+    if weights:
+        text = weights.strip()
+        if text.startswith("{"):
+            loaded = json.loads(text)
+            if not isinstance(loaded, Mapping):
+                raise ValueError(f"weights must be a JSON object, got {text!r}")
+            return loaded
+        return parse_weights(text)
+    if flags:
+        return weights_from_flags(flags)
+    return None
+
+
+def run_audit(
+    events: Iterable[Event], options: AuditOptions, identity: Identity | None = None
+) -> AuditResult:
+    """Audit ``events`` and, with ``options.metric``, read the experiment out."""
+    events = list(events)
+    report = audit(
+        events,
+        experiment=options.experiment,
+        weights=options.weights,
+        identity=identity,
+        srm_threshold=options.srm_threshold,
+    )
+    if not options.metric:
+        return AuditResult(report)
+    try:
+        result = readout(
+            events,
+            options.metric,
+            experiment=options.experiment,
+            value_property=options.value_property,
+            control=options.control,
+            identity=identity,
+        )
+    except ValueError as exc:
+        return AuditResult(report, None, str(exc))
+    return AuditResult(report, result)
