@@ -17,19 +17,16 @@ from collections.abc import Callable, Sequence
 import tenacity
 
 from mixtrack._config import Config
+from mixtrack._delivery import Abandoned, Outcomes, exhausted, serialized_runs
 from mixtrack._queue import Batch, Dropped, Item, MessageQueue
 from mixtrack._retry import RetryableAnswer, retry_policy
-from mixtrack._wire import Answer, Route, encode_request, read_answer, serialize, split_payloads
-from mixtrack.errors import RetriesExhausted, TransportError
+from mixtrack._wire import Answer, Route, encode_request, read_answer
+from mixtrack.errors import TransportError
 from mixtrack.transport import Request, Transport
 
 __all__ = ["Worker"]
 
 log = logging.getLogger("mixtrack")
-
-
-class _Abandoned(Exception):
-    """The shutdown deadline passed during a backoff wait."""
 
 
 class Worker:
@@ -46,12 +43,13 @@ class Worker:
         self.queue = queue
         self.transport = transport
         self._report_drops = report_drops
+        self._outcomes = Outcomes(queue, report_drops)
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
         self._deadline: float | None = None
         self._policy = retry_policy(
-            config, deadline=lambda: self._deadline, on_retry=self._on_retry
+            config, deadline=lambda: self._deadline, on_retry=self._outcomes.retrying
         )
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -104,12 +102,12 @@ class Worker:
                 self._deliver(batch)
             except Exception as exc:  # a bug must not kill the thread or lose the books
                 log.exception("mixtrack: unexpected error delivering a batch")
-                self._drop(batch, batch.items[: batch.unsettled], f"internal error: {exc!r}")
+                left = batch.items[: batch.unsettled]
+                self._outcomes.dropped(batch, left, f"internal error: {exc!r}")
 
     def _deliver(self, batch: Batch) -> None:
-        payloads = serialize(message for _, message, _ in batch.items)
         offset = 0
-        for run in split_payloads(payloads, self.config.max_batch_bytes):
+        for run in serialized_runs(self.config, batch.items):
             self._send(batch, batch.items[offset : offset + len(run)], run)
             offset += len(run)
 
@@ -118,28 +116,22 @@ class Worker:
         retrying = tenacity.Retrying(sleep=self._sleep, **self._policy)  # type: ignore[arg-type]
         try:
             answer: Answer = retrying(self._attempt, batch.route, request, len(payloads))
-        except (RetryableAnswer, TransportError, _Abandoned) as exc:
+        except (RetryableAnswer, TransportError, Abandoned) as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
-            error = RetriesExhausted(
-                f"gave up on {len(items)} messages to /{batch.route} after {attempts} attempts: "
-                f"{exc}",
-                attempts=attempts,
-                last=exc,
-            )
-            self._drop(batch, items, str(error))
+            self._outcomes.dropped(batch, items, str(exhausted(batch, len(items), attempts, exc)))
             return
         if answer.verdict == "accepted":
-            self.queue.settle(batch, items, sent=len(items))
+            self._outcomes.accepted(batch, items)
         elif answer.verdict == "split":
             half = len(items) // 2
             self._send(batch, items[:half], payloads[:half])
             self._send(batch, items[half:], payloads[half:])
         else:
-            self._refuse(batch, items, answer)
+            self._outcomes.refused(batch, items, answer)
 
     def _attempt(self, route: Route, request: Request, size: int) -> Answer:
         if self._stop.is_set():
-            raise _Abandoned("shutdown deadline passed")
+            raise Abandoned("shutdown deadline passed")
         self.queue.record_request(len(request.body))
         response = self.transport.send(request)
         answer = read_answer(route, response, size)
@@ -147,36 +139,5 @@ class Worker:
             raise RetryableAnswer(answer)
         return answer
 
-    def _refuse(self, batch: Batch, items: Sequence[Item], answer: Answer) -> None:
-        failed = answer.failed
-        rejected = len(failed) if answer.verdict == "partial" else len(items)
-        examples = "; ".join(f"#{i}: {reason}" for i, reason in list(failed.items())[:3])
-        log.warning(
-            "mixtrack: /%s refused %d of %d messages (%s)%s",
-            batch.route,
-            rejected,
-            len(items),
-            answer.detail,
-            f" e.g. {examples}" if examples else "",
-        )
-        self.queue.settle(
-            batch, items, sent=len(items) - rejected, rejected=rejected, error=answer.detail
-        )
-
-    def _drop(self, batch: Batch, items: Sequence[Item], reason: str) -> None:
-        log.warning("mixtrack: dropped %d messages to /%s: %s", len(items), batch.route, reason)
-        self.queue.settle(batch, items, dropped=len(items), error=reason)
-        self._report_drops([(batch.route, message, reason) for _, message, _ in items])
-
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
-
-    def _on_retry(self, retry_state: tenacity.RetryCallState) -> None:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        self.queue.record_retry(str(exc))
-        log.info(
-            "mixtrack: attempt %d failed (%s); retrying in %.2fs",
-            retry_state.attempt_number,
-            exc,
-            retry_state.upcoming_sleep,
-        )

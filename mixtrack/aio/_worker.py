@@ -20,14 +20,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import tenacity
 
 from mixtrack._config import Config
+from mixtrack._delivery import Abandoned, Outcomes, exhausted, serialized_runs
 from mixtrack._queue import Batch, Dropped, Item, MessageQueue
 from mixtrack._retry import RetryableAnswer, retry_policy
-from mixtrack._wire import Answer, Route, encode_request, read_answer, serialize, split_payloads
-from mixtrack.errors import RetriesExhausted, TransportError
+from mixtrack._wire import Answer, Route, encode_request, read_answer
+from mixtrack.errors import TransportError
 from mixtrack.transport import AsyncHttpxTransport, AsyncTransport, Request
 
 __all__ = ["OFFLOAD_BYTES", "LoopWorker"]
@@ -37,10 +39,6 @@ log = logging.getLogger("mixtrack")
 #: Batches bigger than this (estimated JSON bytes) are serialized, compressed and encoded in a
 #: thread: a 2000-event batch takes milliseconds of CPU that the loop should not wait for.
 OFFLOAD_BYTES = 64 * 1024
-
-
-class _Abandoned(Exception):
-    """The shutdown deadline passed during a backoff wait."""
 
 
 class LoopWorker:
@@ -60,12 +58,12 @@ class LoopWorker:
         self._thread = threading.get_ident()
         self._transport = transport
         self._own_transport = transport is None
-        self._report_drops = report_drops
+        self._outcomes = Outcomes(queue, report_drops)
         self.wake = asyncio.Event()  # the task: something may be due
         self.progress = asyncio.Event()  # flush() and aclose(): something settled
         self._stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self._policy = retry_policy(config, deadline=deadline, on_retry=self._on_retry)
+        self._policy = retry_policy(config, deadline=deadline, on_retry=self._outcomes.retrying)
 
     # -- lifecycle (call on the loop's thread unless the name says otherwise) -------------
 
@@ -154,9 +152,9 @@ class LoopWorker:
         try:
             items = batch.items
             if sum(item[2] for item in items) > OFFLOAD_BYTES:
-                runs = await asyncio.to_thread(_runs, self.config, items)
+                runs = await asyncio.to_thread(serialized_runs, self.config, items)
             else:
-                runs = _runs(self.config, items)
+                runs = serialized_runs(self.config, items)
             offset = 0
             for run in runs:
                 await self._send(batch, items[offset : offset + len(run)], run, done)
@@ -167,7 +165,9 @@ class LoopWorker:
         except Exception as exc:  # a bug must not kill the task or lose the books
             log.exception("mixtrack: unexpected error delivering a batch")
             left = [item for item in batch.items if item[0] not in done]
-            self._drop(batch, left, f"internal error: {exc!r}", done)
+            self._booked(
+                left, done, self._outcomes.dropped, batch, left, f"internal error: {exc!r}"
+            )
 
     async def _send(
         self, batch: Batch, items: Sequence[Item], payloads: Sequence[bytes], done: set[int]
@@ -179,28 +179,23 @@ class LoopWorker:
         retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._policy)  # type: ignore[arg-type]
         try:
             answer: Answer = await retrying(self._attempt, batch.route, request, len(payloads))
-        except (RetryableAnswer, TransportError, _Abandoned) as exc:
+        except (RetryableAnswer, TransportError, Abandoned) as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
-            error = RetriesExhausted(
-                f"gave up on {len(items)} messages to /{batch.route} after {attempts} attempts: "
-                f"{exc}",
-                attempts=attempts,
-                last=exc,
-            )
-            self._drop(batch, items, str(error), done)
+            error = str(exhausted(batch, len(items), attempts, exc))
+            self._booked(items, done, self._outcomes.dropped, batch, items, error)
             return
         if answer.verdict == "accepted":
-            self._settle(batch, items, done, sent=len(items))
+            self._booked(items, done, self._outcomes.accepted, batch, items)
         elif answer.verdict == "split":
             half = len(items) // 2
             await self._send(batch, items[:half], payloads[:half], done)
             await self._send(batch, items[half:], payloads[half:], done)
         else:
-            self._refuse(batch, items, answer, done)
+            self._booked(items, done, self._outcomes.refused, batch, items, answer)
 
     async def _attempt(self, route: Route, request: Request, size: int) -> Answer:
         if self._stop.is_set():
-            raise _Abandoned("shutdown deadline passed")
+            raise Abandoned("shutdown deadline passed")
         if self._transport is None:
             self._transport = AsyncHttpxTransport(
                 max_connections=self.config.max_in_flight, verify=self.config.verify_tls
@@ -214,60 +209,14 @@ class LoopWorker:
 
     # -- booking -------------------------------------------------------------------------
 
-    def _settle(
-        self,
-        batch: Batch,
-        items: Sequence[Item],
-        done: set[int],
-        *,
-        sent: int = 0,
-        rejected: int = 0,
-        dropped: int = 0,
-        error: str | None = None,
+    def _booked(
+        self, items: Sequence[Item], done: set[int], book: Callable[..., None], *args: Any
     ) -> None:
-        self.queue.settle(batch, items, sent=sent, rejected=rejected, dropped=dropped, error=error)
+        """Books an outcome (an :class:`Outcomes` method) and remembers the items as settled."""
+        book(*args)
         done.update(item[0] for item in items)
         self.progress.set()
-
-    def _refuse(self, batch: Batch, items: Sequence[Item], answer: Answer, done: set[int]) -> None:
-        failed = answer.failed
-        rejected = len(failed) if answer.verdict == "partial" else len(items)
-        examples = "; ".join(f"#{i}: {reason}" for i, reason in list(failed.items())[:3])
-        log.warning(
-            "mixtrack: /%s refused %d of %d messages (%s)%s",
-            batch.route,
-            rejected,
-            len(items),
-            answer.detail,
-            f" e.g. {examples}" if examples else "",
-        )
-        self._settle(
-            batch, items, done, sent=len(items) - rejected, rejected=rejected, error=answer.detail
-        )
-
-    def _drop(self, batch: Batch, items: Sequence[Item], reason: str, done: set[int]) -> None:
-        if batch.abandoned:
-            return  # shutdown already booked and reported these as dropped
-        log.warning("mixtrack: dropped %d messages to /%s: %s", len(items), batch.route, reason)
-        self._settle(batch, items, done, dropped=len(items), error=reason)
-        self._report_drops([(batch.route, message, reason) for _, message, _ in items])
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
-
-    def _on_retry(self, retry_state: tenacity.RetryCallState) -> None:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        self.queue.record_retry(str(exc))
-        log.info(
-            "mixtrack: attempt %d failed (%s); retrying in %.2fs",
-            retry_state.attempt_number,
-            exc,
-            retry_state.upcoming_sleep,
-        )
-
-
-def _runs(config: Config, items: Sequence[Item]) -> list[list[bytes]]:
-    """The batch serialized once and cut into requests that fit ``max_batch_bytes``."""
-    payloads = serialize(message for _, message, _ in items)
-    return split_payloads(payloads, config.max_batch_bytes)
