@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import time
-import weakref
 from types import TracebackType
 from typing import Any
 
-import attrs
-
 from mixtrack._api import Calls
 from mixtrack._config import Config
+from mixtrack._lifecycle import build_config, register, report_drops
 from mixtrack._message import InsertIds
 from mixtrack._queue import Dropped, MessageQueue
 from mixtrack._stats import Stats
@@ -50,13 +46,7 @@ class Client(Calls):
         transport: Transport | None = None,
         **options: Any,
     ) -> None:
-        if config is None:
-            config = Config(token=token, **options)  # type: ignore[arg-type]
-        elif token is not None or options:
-            changes: dict[str, Any] = dict(options)
-            if token is not None:
-                changes["token"] = token
-            config = attrs.evolve(config, **changes)
+        config = build_config(token, config, options)
         self.config = config
         self._own_transport = transport is None
         self._transport = transport
@@ -67,7 +57,7 @@ class Client(Calls):
         if config.debug:
             log.setLevel(logging.DEBUG)
         self._build()
-        _live.add(self)
+        register(self)
 
     @classmethod
     def from_env(cls, *, transport: Transport | None = None, **overrides: Any) -> Client:
@@ -106,14 +96,7 @@ class Client(Calls):
                 self._queue.record_retry(f"could not start the worker: {exc}")
 
     def _report_drops(self, dropped: Dropped) -> None:
-        on_drop = self.config.on_drop
-        if on_drop is None:
-            return
-        for route, message, reason in dropped:
-            try:
-                on_drop(route, message, reason)
-            except Exception:
-                log.exception("mixtrack: on_drop callback raised")
+        report_drops(self.config, dropped)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -174,24 +157,3 @@ class Client(Calls):
     def _drain_at_exit(self) -> None:
         if self._shutdown_result is None and (self._worker.started or self.stats().pending):
             self.shutdown()
-
-
-_live: weakref.WeakSet[Client] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for client in list(_live):
-        client._after_fork_in_child()
-
-
-def _drain_all() -> None:
-    for client in list(_live):
-        try:
-            client._drain_at_exit()
-        except Exception:  # never let one client's trouble stop the others or the exit
-            log.exception("mixtrack: error draining a client at exit")
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(_drain_all)

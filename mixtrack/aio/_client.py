@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import logging
-import os
 import time
-import weakref
 from types import TracebackType
 from typing import Any
 
-import attrs
-
 from mixtrack._api import Calls
 from mixtrack._config import Config
+from mixtrack._lifecycle import build_config, register, report_drops
 from mixtrack._message import InsertIds
 from mixtrack._queue import Dropped, MessageQueue
 from mixtrack._stats import Stats
@@ -59,13 +55,7 @@ class AsyncClient(Calls):
         transport: AsyncTransport | None = None,
         **options: Any,
     ) -> None:
-        if config is None:
-            config = Config(token=token, **options)  # type: ignore[arg-type]
-        elif token is not None or options:
-            changes: dict[str, Any] = dict(options)
-            if token is not None:
-                changes["token"] = token
-            config = attrs.evolve(config, **changes)
+        config = build_config(token, config, options)
         if config.overflow == "block":
             raise ConfigError(
                 "AsyncClient cannot use overflow='block': waiting for room would block the "
@@ -86,7 +76,7 @@ class AsyncClient(Calls):
         self._close_result: bool | None = None
         self._closing: asyncio.Future[bool] | None = None
         self._build()
-        _live.add(self)
+        register(self)
 
     @classmethod
     def from_env(cls, *, transport: AsyncTransport | None = None, **overrides: Any) -> AsyncClient:
@@ -143,14 +133,7 @@ class AsyncClient(Calls):
         return self._deadline
 
     def _report_drops(self, dropped: Dropped) -> None:
-        on_drop = self.config.on_drop
-        if on_drop is None:
-            return
-        for route, message, reason in dropped:
-            try:
-                on_drop(route, message, reason)
-            except Exception:
-                log.exception("mixtrack: on_drop callback raised")
+        report_drops(self.config, dropped)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -279,24 +262,3 @@ class AsyncClient(Calls):
             return
         self._worker = None  # its loop is gone or belongs to another thread
         asyncio.run(self.aclose())
-
-
-_live: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for client in list(_live):
-        client._after_fork_in_child()
-
-
-def _drain_all() -> None:
-    for client in list(_live):
-        try:
-            client._drain_at_exit()
-        except Exception:  # never let one client's trouble stop the others or the exit
-            log.exception("mixtrack: error draining an AsyncClient at exit")
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(_drain_all)

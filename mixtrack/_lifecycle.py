@@ -1,0 +1,76 @@
+"""What the thread and asyncio clients share about their life in a process: building the
+configuration, reporting drops to ``on_drop``, and the process-wide hooks (a forked child
+gets fresh state; the interpreter's exit drains every live client within its budget)."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import weakref
+from typing import Any, Protocol
+
+import attrs
+
+from mixtrack._config import Config
+from mixtrack._queue import Dropped
+
+__all__ = ["ProcessBound", "build_config", "register", "report_drops"]
+
+log = logging.getLogger("mixtrack")
+
+
+def build_config(token: str | None, config: Config | None, options: dict[str, Any]) -> Config:
+    """``Client(token, **options)``, ``Client(config=...)`` or both (keywords win)."""
+    if config is None:
+        return Config(token=token, **options)  # type: ignore[arg-type]
+    if token is None and not options:
+        return config
+    changes = dict(options)
+    if token is not None:
+        changes["token"] = token
+    return attrs.evolve(config, **changes)
+
+
+def report_drops(config: Config, dropped: Dropped) -> None:
+    """Calls ``config.on_drop`` for each dropped message; a failing callback is logged."""
+    on_drop = config.on_drop
+    if on_drop is None:
+        return
+    for route, message, reason in dropped:
+        try:
+            on_drop(route, message, reason)
+        except Exception:
+            log.exception("mixtrack: on_drop callback raised")
+
+
+class ProcessBound(Protocol):
+    def _after_fork_in_child(self) -> None: ...
+
+    def _drain_at_exit(self) -> None: ...
+
+
+_live: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def register(client: ProcessBound) -> None:
+    """Puts a client under the fork and exit hooks for as long as it lives."""
+    _live.add(client)
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_live):
+        client._after_fork_in_child()
+
+
+def _drain_all() -> None:
+    for client in list(_live):
+        try:
+            client._drain_at_exit()
+        except Exception:  # never let one client's trouble stop the others or the exit
+            log.exception("mixtrack: error draining a client at exit")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_drain_all)
