@@ -81,34 +81,20 @@ def post_all(port: int, bodies: list[bytes], errors: list[str]) -> None:
     conn.close()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=300_000)
-    parser.add_argument("--batch", type=int, default=50)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--count-only", action="store_true")
-    args = parser.parse_args()
-
+def measure(events: int, batch: int = 50, clients: int = 4, count_only: bool = False) -> dict:
+    """Runs the collector in a subprocess and posts ``events`` in gzip batches of ``batch``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        command = [
-            sys.executable,
-            "-m",
-            "mixtrack.cli",
-            "collector",
-            "--port",
-            str(port),
-            "--db",
-            str(Path(tmp) / "bench.sqlite3"),
-        ]
-        if args.count_only:
+        command = [sys.executable, "-m", "mixtrack.cli", "collector", "--port", str(port),
+                   "--db", str(Path(tmp) / "bench.sqlite3")]
+        if count_only:
             command.append("--count-only")
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ.copy())
         try:
             wait_ready(url)
-            bodies = batches(args.events // args.batch, args.batch)
-            shares = [bodies[i :: args.clients] for i in range(args.clients)]
+            bodies = batches(events // batch, batch)
+            shares = [bodies[i :: clients] for i in range(clients)]
             errors: list[str] = []
             threads = [threading.Thread(target=post_all, args=(port, s, errors)) for s in shares]
             started = time.perf_counter()
@@ -122,14 +108,35 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(15)
-    sent = len(bodies) * args.batch
-    mode = "count-only" if args.count_only else "sqlite"
+    sent = len(bodies) * batch
+    return {
+        "mode": "count-only" if count_only else "sqlite",
+        "events": sent,
+        "requests": len(bodies),
+        "batch": batch,
+        "clients": clients,
+        "seconds": elapsed,
+        "events_per_s": sent / elapsed,
+        "requests_per_s": len(bodies) / elapsed,
+        "stored": stats["events_stored"],
+        "errors": len(errors),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--count-only", action="store_true")
+    args = parser.parse_args()
+    r = measure(args.events, args.batch, args.clients, args.count_only)
     print(
-        f"{mode}: {sent} events in {len(bodies)} requests of {args.batch}, {elapsed:.2f}s: "
-        f"{sent / elapsed:,.0f} events/s ({len(bodies) / elapsed:,.0f} requests/s); "
-        f"stored {stats['events_stored']}, errors {len(errors)}"
+        f"{r['mode']}: {r['events']} events in {r['requests']} requests of {r['batch']}, "
+        f"{r['seconds']:.2f}s: {r['events_per_s']:,.0f} events/s "
+        f"({r['requests_per_s']:,.0f} requests/s); stored {r['stored']}, errors {r['errors']}"
     )
-    return 1 if errors or stats["events_stored"] != sent else 0
+    return 1 if r["errors"] or r["stored"] != r["events"] else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Benchmarks of mixtrack against mixpanel-python, Segment and PostHog: ``python -m bench``."""
