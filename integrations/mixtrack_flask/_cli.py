@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import click
 import httpx
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from mixtrack_flask._state import MixtrackState, app_state
@@ -26,10 +27,22 @@ def _mask(token: str) -> str:
     return token[:4] + "…" if len(token) > 8 else "…"
 
 
-def checks(state: MixtrackState, *, timeout: float = _TIMEOUT) -> Iterator[tuple[bool, str]]:
-    """Run every check on ``state``; yields ``(ok, message)`` pairs."""
+def checks(
+    app: Flask, state: MixtrackState, *, timeout: float = _TIMEOUT
+) -> Iterator[tuple[bool, str]]:
+    """Run every check on ``app`` and its ``state``; yields ``(ok, message)`` pairs."""
     config = state.client.config
     yield True, f"token: set ({_mask(config.token)}), endpoint /{config.endpoint}"
+    if app.secret_key:
+        yield True, "secret_key: set (signs the anonymous-id cookie)"
+    else:
+        yield (
+            False,
+            (
+                "secret_key: not set; anonymous visitors need it for their signed cookie: "
+                "set SECRET_KEY"
+            ),
+        )
     yield _check_api_host(config.api_host, timeout)
     yield _check_ledger(state)
     if state.flags is None:
@@ -71,9 +84,9 @@ def _check_ledger(state: MixtrackState) -> tuple[bool, str]:
 @mixtrack_cli.command("check")
 def check_command() -> None:
     """Validate the mixtrack config, reach the api_host and try the ledger."""
-    state = app_state()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     failed = 0
-    for ok, message in checks(state):
+    for ok, message in checks(app, app_state(app)):
         click.echo(f"{'ok   ' if ok else 'error'} {message}")
         failed += not ok
     if failed:

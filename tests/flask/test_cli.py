@@ -31,9 +31,10 @@ def test_check_passes_with_a_reachable_collector_and_redis(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "ok    token: set (proj…), endpoint /import"
-    assert lines[1] == f"ok    api_host: {mixtrack_collector.url} answered HTTP 200"
-    assert lines[2].startswith("ok    ledger: RedisLedger('redis://127.0.0.1:")
-    assert lines[3] == "ok    flags: StaticFlags(['pricing_page_layout'])"
+    assert lines[1] == "ok    secret_key: set (signs the anonymous-id cookie)"
+    assert lines[2] == f"ok    api_host: {mixtrack_collector.url} answered HTTP 200"
+    assert lines[3].startswith("ok    ledger: RedisLedger('redis://127.0.0.1:")
+    assert lines[4] == "ok    flags: StaticFlags(['pricing_page_layout'])"
     assert lines[-1] == "mixtrack is ready"
     assert "project-token-123" not in result.output  # the token is not printed
 
@@ -57,6 +58,8 @@ def test_check_with_the_memory_ledger_and_no_flags(mixtrack_collector: Any) -> N
     app.config.update(MIXTRACK_TOKEN="tok", MIXTRACK_API_HOST=mixtrack_collector.url)
     mixtrack_flask.Mixtrack(app)
     result = app.test_cli_runner().invoke(args=["mixtrack", "check"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1  # no SECRET_KEY
+    assert "error secret_key: not set" in result.output
+    assert "1 check(s) failed" in result.output
     assert "ok    ledger: MemoryLedger(" in result.output
     assert "flags: none configured (MIXTRACK_FLAGS); experiments are off" in result.output
