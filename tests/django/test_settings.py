@@ -62,3 +62,27 @@ def test_ledger_forms(redis_url: str) -> None:
     assert isinstance(Mixtrack({**GOOD, "LEDGER": redis_url}).ledger, RedisLedger)
     mine = MemoryLedger()
     assert Mixtrack({**GOOD, "LEDGER": mine}).ledger is mine
+
+
+def test_system_checks_find_a_missing_or_misplaced_middleware(settings: Any) -> None:
+    from mixtrack_django.checks import check_middleware
+
+    assert check_middleware() == []
+    auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
+    ours = "mixtrack_django.middleware.MixtrackMiddleware"
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != ours]
+    assert [m.id for m in check_middleware()] == ["mixtrack_django.W001"]
+    settings.MIDDLEWARE = [ours, auth]
+    assert [m.id for m in check_middleware()] == ["mixtrack_django.W002"]
+
+
+def test_tags_without_the_request_say_what_to_add() -> None:
+    from django.template import Context, Template, TemplateSyntaxError
+
+    page = Template('{% load mixtrack %}{% experiment "pricing_page_layout" as v %}')
+    with pytest.raises(TemplateSyntaxError, match=re.escape("context_processors.request")):
+        page.render(Context({}))
+    with pytest.raises(
+        TemplateSyntaxError, match=re.escape('write {% experiment "experiment_name"')
+    ):
+        Template('{% load mixtrack %}{% experiment "pricing_page_layout" %}')
