@@ -3,7 +3,7 @@
 
 const $ = (selector) => document.querySelector(selector);
 const MAX_ROWS = 2000;
-const state = { after: 0, events: [], stored: 0, paused: false, selected: null, tab: "events" };
+const state = { after: 0, events: [], stored: 0, paused: false, selected: null, tab: "events", audited: -1, auditedAt: 0 };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -122,6 +122,66 @@ function renderExperiments(experiments) {
   card.replaceChildren(...parts);
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// Users per variant as horizontal bars; a dark tick marks the planned share.
+function variantChart(experiment) {
+  const variants = Object.entries(experiment.variants);
+  const width = 340, row = 22, label = 90, chart = width - label - 60;
+  const root = svg("svg", { width, height: row * variants.length + 4, class: "variant-chart", role: "img",
+    "aria-label": `users per variant of ${experiment.experiment}` });
+  variants.forEach(([name, v], i) => {
+    const y = i * row + 2;
+    root.append(svg("text", { x: 0, y: y + 14 }, name));
+    root.append(svg("rect", { x: label, y: y + 3, width: chart, height: 14, rx: 3, fill: "#eceaff" }));
+    root.append(svg("rect", { x: label, y: y + 3, width: Math.round(chart * v.share), height: 14, rx: 3,
+      fill: "#5b4cdb", class: "bar", "data-variant": name, "data-users": v.users }));
+    if (v.planned !== null) {
+      const x = label + Math.round(chart * v.planned);
+      root.append(svg("line", { x1: x, x2: x, y1: y + 1, y2: y + 19, class: "planned" }));
+    }
+    root.append(svg("text", { x: label + chart + 6, y: y + 14 }, `${v.users} (${(100 * v.share).toFixed(1)}%)`));
+  });
+  return root;
+}
+
+function renderAudit(audit) {
+  const parts = [el("h2", {}, "Launch audit")];
+  for (const experiment of audit.experiments) {
+    parts.push(el("h3", { "data-experiment": experiment.experiment }, experiment.experiment));
+    parts.push(variantChart(experiment));
+    const srm = experiment.sample_ratio;
+    if (srm) {
+      const split = srm.assumed_even_split ? "even split" : "planned split";
+      parts.push(el("p", { class: "muted srm" }, `sample ratio vs ${split}: p = ${srm.p_value.toPrecision(3)}`));
+    }
+  }
+  if (!audit.findings.length) {
+    parts.push(el("p", { class: "ok", id: "audit-clean" }, audit.experiments.length ? "No problems found." : "No exposures yet."));
+  } else {
+    parts.push(el("p", { class: "muted" }, `${audit.errors} error(s), ${audit.warnings} warning(s)`));
+    parts.push(el("ul", { class: "findings", id: "audit-findings" },
+      ...audit.findings.map((f) => el("li", { class: f.severity, "data-code": f.code, title: f.fix },
+        el("strong", {}, `${f.severity}: ${f.code}`), " ", f.experiment ? `[${f.experiment}] ` : "", f.message))));
+  }
+  $("#audit").replaceChildren(...parts);
+}
+
+async function refreshAudit(stored) {
+  // The audit reads every stored event: run it when events changed, not on every poll.
+  if (stored === state.audited && Date.now() - state.auditedAt < 5000) return;
+  renderAudit(await getJSON("/_mixtrack/audit"));
+  state.audited = stored;
+  state.auditedAt = Date.now();
+}
+
 async function refreshProfiles() {
   const { profiles } = await getJSON("/_mixtrack/profiles");
   $("#profiles tbody").replaceChildren(
@@ -153,6 +213,7 @@ async function poll() {
       addEvents(page.events);
     }
     renderExperiments((await getJSON("/_mixtrack/experiments")).experiments);
+    await refreshAudit(state.stored);
     if (state.tab === "profiles") await refreshProfiles();
     if (state.tab === "rejected") await refreshRejected();
     $("#status").textContent = "live";
