@@ -134,7 +134,7 @@ function svg(tag, attrs, text) {
 // Users per variant as horizontal bars; a dark tick marks the planned share.
 function variantChart(experiment) {
   const variants = Object.entries(experiment.variants);
-  const width = 340, row = 22, label = 90, chart = width - label - 60;
+  const width = 330, row = 22, label = 80, chart = width - label - 90;
   const root = svg("svg", { width, height: row * variants.length + 4, class: "variant-chart", role: "img",
     "aria-label": `users per variant of ${experiment.experiment}` });
   variants.forEach(([name, v], i) => {

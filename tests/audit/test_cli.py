@@ -1,0 +1,108 @@
+"""``mixtrack audit`` gates a release: non-zero on a broken launch, 0 on a clean one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mixtrack.cli import main
+from mixtrack.client import Client
+from mixtrack.testing import Collector
+from tests.audit._launch import EXPERIMENT, FLAGS, broken_launch, clean_launch
+
+Launch = Callable[[Client], object]
+
+
+def feed(collector: Collector, launch: Launch) -> None:
+    with Client("tok", api_host=collector.url, flush_interval=0.05) as client:
+        launch(client)
+        assert client.flush(timeout=10)
+
+
+@pytest.mark.parametrize("level", ["errors", "warnings"])
+def test_clean_launch_exits_0_at_either_level(
+    mixtrack_collector: Collector, capsys: pytest.CaptureFixture[str], level: str
+) -> None:
+    feed(mixtrack_collector, clean_launch)
+    code = main(
+        ["audit", "--collector", mixtrack_collector.url, "--experiment", EXPERIMENT,
+         "--metric", "Order completed", "--value-property", "revenue",
+         "--weights", "grid=50,list=50", "--fail-on", level]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "No problems found." in out and "mixtrack audit: OK" in out
+    assert "Readout: 'Order completed'" in out and "peeking" in out
+
+
+def test_broken_launch_exits_1(
+    mixtrack_collector: Collector, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed(mixtrack_collector, broken_launch)
+    code = main(["audit", "--collector", mixtrack_collector.url, "--fail-on", "errors"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "ERROR    duplicate_exposure" in out and "variant_flip" in out
+    assert "FAIL (findings at or above errors)" in out
+
+
+def test_warnings_fail_only_at_the_warnings_level(
+    mixtrack_collector: Collector, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def anonymous_visitors(client: Client) -> None:
+        clean_launch(client)
+        client.track("$device:9f2c", "$experiment_started",
+                     {"Experiment name": EXPERIMENT, "Variant name": "grid"})  # fmt: skip
+        client.track("$device:9f2c", "Page viewed")
+
+    feed(mixtrack_collector, anonymous_visitors)
+    base = ["audit", "--collector", mixtrack_collector.url, "--json"]
+    assert main([*base, "--fail-on", "errors"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert main([*base, "--fail-on", "warnings"]) == 1
+    assert [f["code"] for f in body["findings"]] == ["unidentified_anonymous"]
+
+
+def collector_db(tmp_path: Path, launch: Launch) -> Path:
+    db = tmp_path / "collector.sqlite3"
+    with Collector(db=db) as collector:
+        feed(collector, launch)
+    return db
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mixtrack.cli", "audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_db_path_clean_and_broken(tmp_path: Path) -> None:
+    flags = tmp_path / "flags.json"
+    flags.write_text(json.dumps(FLAGS))
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "bad").mkdir()
+    clean = collector_db(tmp_path / "clean", clean_launch)
+    broken = collector_db(tmp_path / "bad", broken_launch)
+    ok = run_cli("--db", str(clean), "--flags", str(flags), "--fail-on", "warnings")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "planned split" in ok.stdout and "50.0%" in ok.stdout
+    bad = run_cli("--db", str(broken), "--flags", str(flags), "--metric", "Order completed")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "duplicate_exposure" in bad.stdout and "missing_variant_name" in bad.stdout
+
+
+def test_usage_problems_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--db", str(tmp_path / "none.sqlite3")]) == 2
+    assert "no collector database" in capsys.readouterr().err
+    assert main(["audit", "--collector", "http://127.0.0.1:9", "--weights", "a=1"]) == 2
+    assert "two or more variants" in capsys.readouterr().err
+    assert main(["audit", "--collector", "http://127.0.0.1:9"]) == 2
+    assert "cannot reach the collector" in capsys.readouterr().err
