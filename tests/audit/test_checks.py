@@ -200,3 +200,14 @@ def test_fail_levels() -> None:
     report = audit(clean().events)
     with pytest.raises(ValueError, match="warnings"):
         report.fails("info")
+
+
+def test_public_names_are_documented() -> None:
+    import inspect
+
+    import mixtrack.audit
+
+    for name in mixtrack.audit.__all__:
+        value = getattr(mixtrack.audit, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert value.__doc__, name
