@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# socket.getaddrinfo() looks up the idna codec, importing it on first use. Done lazily from a
+# delivery thread, that import can race a fork (gunicorn --preload forking its workers): the
+# child inherits a half-imported encodings.idna, the codec lookup fails and is cached as
+# missing, and every request of that process then fails with "unknown encoding: idna".
+# Importing it here, in the importing thread before any delivery thread exists, closes that.
+import encodings.idna  # noqa: F401
 from collections.abc import Mapping
 
 import attrs
