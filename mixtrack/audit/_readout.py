@@ -43,7 +43,8 @@ class Comparison:
 
     conversion: TwoProportions
     relative_lift: float | None
-    always_valid_p: float
+    #: None until both arms have the minimum number of users for the sequential test.
+    always_valid_p: float | None
     value: Welch | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -100,6 +101,7 @@ class Readout:
     variants: tuple[VariantResult, ...]
     confidence: float = 0.95
     warning: str = PEEKING_WARNING
+    min_users: int = DEFAULT_MIN_USERS
 
     def variant(self, name: str) -> VariantResult:
         return next(v for v in self.variants if v.variant == name)
@@ -111,6 +113,7 @@ class Readout:
             "value_property": self.value_property,
             "control": self.control,
             "confidence": self.confidence,
+            "sequential_min_users": self.min_users,
             "variants": [v.as_json() for v in self.variants],
             "warning": self.warning,
         }
@@ -184,7 +187,10 @@ def readout(
                 confidence, mixing_sd, min_users,
             )  # fmt: skip
         results.append(VariantResult(name, len(groups[name]), converted, values, comparison))
-    return Readout(experiment, metric, value_property, control, tuple(results), confidence)
+    return Readout(
+        experiment, metric, value_property, control, tuple(results), confidence,
+        min_users=min_users,
+    )  # fmt: skip
 
 
 def _counts(
@@ -215,8 +221,10 @@ def _compare(
     test = two_proportion_z(x1, n1, x2, n2, confidence)
     rate_control = x2 / n2
     relative = test.difference / rate_control if rate_control else None
-    looks = _looks(name, control, first, conversions)
-    sequential = always_valid_p(looks, mixing_sd, min_users)
+    sequential = None
+    if min(n1, n2) >= min_users:
+        looks = _looks(name, control, first, conversions)
+        sequential = always_valid_p(looks, mixing_sd, min_users)
     value = welch_t(v1, v2, confidence) if len(v1) >= 2 and len(v2) >= 2 else None
     return Comparison(test, relative, sequential, value)
 

@@ -96,6 +96,7 @@ def format_readout(result: Readout) -> str:
         "=" * 60,
     ]
     rows = []
+    pending = False
     for v in result.variants:
         c = v.versus_control
         if c is None:
@@ -112,11 +113,17 @@ def format_readout(result: Readout) -> str:
                 _pct(c.relative_lift, signed=True),
                 f"[{_pct(t.ci_low, True)}, {_pct(t.ci_high, True)}]",
                 _p(t.p_value),
-                _p(c.always_valid_p),
+                "-" if c.always_valid_p is None else _p(c.always_valid_p),
             ]
         )
+        if c.always_valid_p is None:
+            pending = True
     header = ["variant", "users", "converted", "rate", "lift", "rel. lift", f"{level} CI"]
     lines += _table([*header, "p", "always-valid p"], rows)
+    if pending:
+        lines.append(
+            f"  (the always-valid p-value starts once each variant has {result.min_users} users)"
+        )
     if result.value_property:
         lines += ["", f"{result.value_property} per exposed user (Welch's t-test):"]
         rows = []

@@ -109,3 +109,14 @@ def test_report_text_has_the_table_and_the_peeking_warning() -> None:
     assert "revenue per exposed user (Welch's t-test)" in text
     assert PEEKING_WARNING in " ".join(text.split())
     assert "peeking" in result.as_json()["warning"]
+
+
+def test_always_valid_p_waits_for_enough_users() -> None:
+    stream, _ = generated(31, users=120)
+    result = readout(stream.events, "Order completed")
+    comparison = result.variants[1].versus_control
+    assert comparison is not None and comparison.always_valid_p is None
+    assert "starts once each variant has 100 users" in render_report(audit([]), result)
+    lower = readout(stream.events, "Order completed", min_users=20)
+    later = lower.variants[1].versus_control
+    assert later is not None and later.always_valid_p is not None
