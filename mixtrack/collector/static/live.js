@@ -175,8 +175,10 @@ function renderAudit(audit) {
 }
 
 async function refreshAudit(stored) {
-  // The audit reads every stored event: run it when events changed, not on every poll.
-  if (stored === state.audited && Date.now() - state.auditedAt < 5000) return;
+  // The audit reads every stored event: run it when events changed (at most every 2 s while
+  // they pour in), not on every poll.
+  const age = Date.now() - state.auditedAt;
+  if ((stored === state.audited && age < 10000) || age < 2000) return;
   renderAudit(await getJSON("/_mixtrack/audit"));
   state.audited = stored;
   state.auditedAt = Date.now();
