@@ -185,7 +185,7 @@ def _cell(doc: dict[str, Any], key: str, lib: str) -> str:
     if run is None:
         return "—"
     if run.get("status") == "blocked":
-        return f"blocked >{run['after_s']:.0f} s"
+        return f"blocks in {run.get('blocked_in', '?')} (>{run['after_s']:.0f} s)"
     return str(run.get("status"))
 
 
@@ -204,6 +204,15 @@ def markdown(doc: dict[str, Any]) -> str:
         else:
             best = "—"
         cells = [_cell(doc, key, lib) for lib in COLUMNS]
+        if key == "memory":
+            runs = doc["runs"].get("memory", {})
+            cells = [
+                f"{cell} ({runs[lib]['calls']:,} calls)"
+                if lib in runs and runs[lib].get("status") == "ok"
+                and runs[lib].get("calls", 0) < 1_000_000
+                else cell
+                for cell, lib in zip(cells, COLUMNS, strict=True)
+            ]
         lines.append(f"| {label} ({unit}) | " + " | ".join(cells) + f" | {best} |")
     extra = []
     spool = doc["summary"].get("latency_median_spool")
