@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -65,10 +66,13 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 9
 
 
 def _start_shop(root: Path, shop: str, port: int, api_host: str) -> subprocess.Popen[bytes]:
+    # a fresh shop database each run, so the simulated visitors can sign up again
+    shop_db = Path(tempfile.mkdtemp(prefix="mixtrack-demo-")) / "shop.sqlite3"
     env = {
         **os.environ,
         "MIXTRACK_API_HOST": api_host,
         "MIXTRACK_TOKEN": TOKEN,
+        "SHOP_DB": str(shop_db),
         "PYTHONUNBUFFERED": "1",
     }
     log = open(root / f".mixtrack-demo-{shop}.log", "wb")  # noqa: SIM115 - lives as long as the shop
@@ -194,7 +198,6 @@ def _audit_text(url: str) -> str:
             },
         )
     if response.status_code != 200:
-        return f"(audit unavailable: HTTP {response.status_code})"
-    import json
-
-    return json.dumps(response.json(), indent=2)
+        return f"(audit unavailable: HTTP {response.status_code}: {response.text[:200]})"
+    text: str = response.json()["text"]
+    return text

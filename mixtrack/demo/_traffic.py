@@ -57,7 +57,11 @@ def simulate_visitor(
 
     def post(path: str, page: httpx.Response, fields: dict[str, str]) -> httpx.Response:
         report.requests += 1
-        response = http.post(path, data=_form(page, fields), headers={"Referer": str(page.url)})
+        headers = {"Referer": str(page.url)}
+        token = http.cookies.get("csrftoken")  # Django's CSRF cookie, echoed as a header
+        if token:
+            headers["X-CSRFToken"] = token
+        response = http.post(path, data=_form(page, fields), headers=headers)
         if response.status_code >= 400:
             report.errors += 1
         return response

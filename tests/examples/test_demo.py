@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("shop", ["flask"])
+@pytest.mark.parametrize("shop", ["django", "flask"])
 def test_demo_runs_end_to_end(tmp_path, shop):
     result = subprocess.run(
         [
@@ -43,4 +43,9 @@ def test_demo_runs_end_to_end(tmp_path, shop):
         r"pricing_page_layout: (\d+) exposed users, (\d+) exposed more than once", out
     )
     assert exposed and int(exposed.group(1)) > 30 and exposed.group(2) == "0"
-    assert "Order completed" in out and "Signed up" in out
+    assert re.search(r"\d+  Signed up", out) and re.search(r"\d+  Order completed", out)
+    # the audit of a launch done right: no errors; the split matches the plan
+    assert "Findings: 0 error(s)" in out
+    assert re.search(r"sample ratio vs planned split: .* -> ok", out)
+    assert "Readout: 'Order completed' in 'pricing_page_layout' (control: grid)" in out
+    assert "peeking" in out
