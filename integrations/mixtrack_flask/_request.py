@@ -2,8 +2,8 @@
 
 Exposures made while the request renders go into an exposure scope, and events from
 ``track_on_render`` wait beside them. Both are sent when the server has delivered the
-response with a status below 500 (for a streamed body: after its last chunk), and dropped
-when the view or template raised, the status is 5xx, or the stream broke off.
+response with a non-error status, below 400 (for a streamed body: after its last chunk), and
+dropped when the view or template raised, the status is 4xx or 5xx, or the stream broke off.
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ class RequestState:
     # -- delivery --------------------------------------------------------------------------
 
     def respond(self, response: Response) -> None:
-        """Called with the final response: settle now (5xx) or when it is delivered."""
-        if response.status_code >= 500:
+        """Called with the final response: settle now (an error status) or when delivered."""
+        if response.status_code >= 400:
             self.settle(False)
             return
         if response.is_streamed and not response.direct_passthrough:

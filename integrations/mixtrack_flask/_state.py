@@ -79,7 +79,7 @@ class MixtrackState:
         state: RequestState | None = g.get(_G_KEY)
         if state is None:
             return response
-        if response.is_streamed and response.status_code < 500:
+        if response.is_streamed and response.status_code < 400:
             # The body renders after the headers are sent: settle who the visitor is now,
             # so a new anonymous id still gets its cookie.
             state.distinct_id  # noqa: B018

@@ -30,6 +30,11 @@ def add_views(app: Flask) -> None:
         render_template("pricing.html")
         abort(503)
 
+    @app.get("/rendered-then-404")
+    def rendered_then_404() -> str:
+        render_template("pricing.html")
+        abort(404)
+
     @app.get("/evaluate-only")
     def evaluate_only() -> dict[str, Any]:
         layout = mixtrack_flask.variant("pricing_page_layout")
@@ -99,12 +104,15 @@ def test_a_template_error_sends_no_exposure(make_app: Any, mixtrack_collector: A
     assert len(exposures(mixtrack_collector, visitor_id(app, visitor))) == 1
 
 
-def test_a_5xx_after_rendering_sends_no_exposure(make_app: Any, mixtrack_collector: Any) -> None:
+def test_an_error_status_after_rendering_sends_no_exposure(
+    make_app: Any, mixtrack_collector: Any
+) -> None:
     app = make_app()
     add_views(app)
     visitor = app.test_client()
     assert visitor.get("/rendered-then-500", buffered=True).status_code == 500
     assert visitor.get("/rendered-then-abort", buffered=True).status_code == 503
+    assert visitor.get("/rendered-then-404", buffered=True).status_code == 404
     assert exposures(mixtrack_collector) == []
     assert mixtrack_collector.events("Viewed pricing") == []
 
