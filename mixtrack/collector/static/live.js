@@ -96,7 +96,8 @@ function clearEvents() {
 }
 
 function renderStats(stats) {
-  $("#stat-events").textContent = stats.events_stored;
+  // everything in the store, also what an earlier run of the collector kept
+  $("#stat-events").textContent = stats.stored ? stats.stored.events : stats.events_stored;
   $("#stat-duplicates").textContent = stats.duplicates_dropped;
   $("#stat-rejected").textContent = stats.rejected;
   $("#stat-requests").textContent = stats.requests;
