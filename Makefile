@@ -39,5 +39,9 @@ bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench $(BENCH_ARGS)
 
+# The documentation site, built as CI builds it (warnings are errors). Output: site/.
+docs: setup
+	$(PY) -m mkdocs build --strict
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache build dist
