@@ -13,6 +13,7 @@ from typing import Any
 from mixtrack._config import Config
 from mixtrack._context import current_context
 from mixtrack._message import (
+    EVENT_BYTES,
     LIB,
     LIB_VERSION,
     MAX_EVENT_BYTES,
@@ -96,7 +97,7 @@ class Calls:
             "mp_lib": LIB,
             "$lib_version": LIB_VERSION,
         }
-        size = 200 + len(distinct_id)
+        size = EVENT_BYTES + len(distinct_id)
         if self._super:
             props.update(self._super)
             size += self._super_size

@@ -93,6 +93,8 @@ class Config:
     max_in_flight: int = attrs.field(default=4, validator=_positive(int))
     #: Longest time an event waits in the queue before a partial batch is sent (seconds).
     flush_interval: float = attrs.field(default=1.0, validator=_positive(float), converter=float)
+    #: Bounds of what is pending (queued and in flight): messages, and the estimated memory
+    #: they hold (about 700 bytes for a small event, more with more properties).
     max_queue_events: int = attrs.field(default=100_000, validator=_positive(int))
     max_queue_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=_positive(int))
     #: What a full queue does to a new event: drop it, drop the oldest queued one, or block.

@@ -44,6 +44,15 @@ MAX_ARRAY_ITEMS = 255
 MAX_DEPTH = 3
 MIN_IMPORT_MS = 31_536_000_000  # 1971-01-01: /import refuses anything earlier
 
+# Size estimates count the Python objects a queued message holds (what the queue's byte
+# bound is for), not its JSON: a dict slot with its key, a str object's header, a boxed
+# number, a container's header. Calibrated with tracemalloc on CPython 3.11.
+ENTRY_BYTES = 40
+STR_BYTES = 50
+SCALAR_BYTES = 32
+CONTAINER_BYTES = 100
+EVENT_BYTES = 660  # an event's own objects: two dicts, token, time, $insert_id, lib fields
+
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -223,12 +232,12 @@ def merge_properties(
             _check_key(key, None)
         t = type(value)
         if t is str and value.isascii():
-            size += len(key) + len(value) + 8
+            size += len(key) + len(value) + ENTRY_BYTES + STR_BYTES
         elif t is int or t is bool or value is None or (t is float and math.isfinite(value)):
-            size += len(key) + 24
+            size += len(key) + ENTRY_BYTES + SCALAR_BYTES
         else:
             value = _encode_value(value, key, 1)
-            size += len(key) + _estimate_value(value)
+            size += len(key) + ENTRY_BYTES + _estimate_value(value)
         target[key] = value
     if len(target) > MAX_PROPERTIES:
         raise ValidationError(
@@ -249,17 +258,19 @@ def encode_properties(
 
 def _estimate_value(value: Any) -> int:
     if type(value) is str:
-        return len(value) + 8
+        return len(value) + STR_BYTES
     if isinstance(value, dict):
         return estimate_size(value)
     if isinstance(value, list):
-        return 16 + sum(_estimate_value(v) for v in value)
-    return 24
+        return CONTAINER_BYTES + sum(_estimate_value(v) + 8 for v in value)
+    return SCALAR_BYTES
 
 
 def estimate_size(message: Mapping[str, Any]) -> int:
-    """An estimate of a message's footprint in bytes, for the queue's byte bound."""
-    return 64 + sum(len(key) + 8 + _estimate_value(value) for key, value in message.items())
+    """An estimate of the memory a queued message holds, for the queue's byte bound."""
+    return CONTAINER_BYTES + sum(
+        len(key) + ENTRY_BYTES + _estimate_value(value) for key, value in message.items()
+    )
 
 
 def exact_size(message: Mapping[str, Any]) -> int:
