@@ -13,6 +13,7 @@ from typing import Any
 from mixtrack._config import Config
 from mixtrack._context import current_context
 from mixtrack._message import (
+    DENIED_IDS,
     EVENT_BYTES,
     LIB,
     LIB_VERSION,
@@ -87,7 +88,11 @@ class Calls:
         ctx = current_context()
         if distinct_id is None:
             distinct_id = ctx.distinct_id
-        if type(distinct_id) is not str or not distinct_id:
+        if (
+            type(distinct_id) is not str
+            or not distinct_id
+            or distinct_id.strip().lower() in DENIED_IDS
+        ):
             distinct_id = coerce_distinct_id(distinct_id)
         props: dict[str, Any] = {
             "token": self.config.token,

@@ -23,6 +23,7 @@ from mixtrack._version import __version__
 from mixtrack.errors import ValidationError
 
 __all__ = [
+    "DENIED_IDS",
     "MAX_EVENT_BYTES",
     "InsertIds",
     "check_event_name",
@@ -68,16 +69,53 @@ def check_event_name(event: object) -> str:
     return event
 
 
+#: Placeholder ids that Mixpanel refuses as a distinct_id (compared stripped, lower-case).
+DENIED_IDS = frozenset(
+    {
+        "00000000-0000-0000-0000-000000000000",
+        "anon",
+        "anonymous",
+        "nil",
+        "none",
+        "null",
+        "n/a",
+        "na",
+        "undefined",
+        "unknown",
+        "<nil>",
+        "0",
+        "-1",
+        "true",
+        "false",
+        "[]",
+        "{}",
+    }
+)
+
+
 def coerce_distinct_id(distinct_id: object, *, what: str = "distinct_id") -> str:
-    """A distinct_id is a non-empty str; ints (database keys) are accepted and turned into str."""
+    """A distinct_id is a non-empty str; ints (database keys) and UUIDs become str.
+
+    Placeholders Mixpanel refuses (``"null"``, ``"undefined"``, ``0``...) are refused here,
+    where the caller can still fix them, instead of being refused later by the server.
+    """
     if type(distinct_id) is str and distinct_id:
-        return distinct_id
-    if isinstance(distinct_id, int) and not isinstance(distinct_id, bool):
-        return str(distinct_id)
-    if isinstance(distinct_id, uuid.UUID):
-        return str(distinct_id)
-    hint = " (or set one with mixtrack.context(distinct_id=...))" if distinct_id is None else ""
-    raise ValidationError(f"{what} must be a non-empty str or int, got {distinct_id!r:.80}{hint}")
+        text = distinct_id
+    elif (isinstance(distinct_id, int) and not isinstance(distinct_id, bool)) or isinstance(
+        distinct_id, uuid.UUID
+    ):
+        text = str(distinct_id)
+    else:
+        hint = " (or set one with mixtrack.context(distinct_id=...))" if distinct_id is None else ""
+        raise ValidationError(
+            f"{what} must be a non-empty str or int, got {distinct_id!r:.80}{hint}"
+        )
+    if text.strip().lower() in DENIED_IDS:
+        raise ValidationError(
+            f"{what} {text!r} is a placeholder that Mixpanel refuses (like 'null', 'undefined', "
+            "'anon', '0'): pass the user's real id, or a random device id for an anonymous user"
+        )
+    return text
 
 
 def check_insert_id(insert_id: object) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from mixtrack._message import DENIED_IDS
 from mixtrack.collector._responses import FailedRecord
 
 TRACK_WINDOW = 5 * 24 * 3600
@@ -25,27 +26,6 @@ MAX_PROPERTIES = 255
 MAX_NESTED = 255
 MAX_DEPTH = 3
 INSERT_ID = re.compile(r"[A-Za-z0-9-]{1,36}")
-DENIED_IDS = frozenset(
-    {
-        "00000000-0000-0000-0000-000000000000",
-        "anon",
-        "anonymous",
-        "nil",
-        "none",
-        "null",
-        "n/a",
-        "na",
-        "undefined",
-        "unknown",
-        "<nil>",
-        "0",
-        "-1",
-        "true",
-        "false",
-        "[]",
-        "{}",
-    }
-)
 PROFILE_OPS = ("$set", "$set_once", "$add", "$append", "$union", "$remove", "$unset", "$delete")
 
 
