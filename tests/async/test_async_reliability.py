@@ -9,8 +9,7 @@ from typing import Any
 
 import mixtrack
 
-# ``collector`` is the LocalCollector fixture of conftest.py (this package's name, ``async``,
-# cannot appear in an import statement, hence the plain ``Any`` annotations).
+# ``collector`` is the scripted local server of tests/_sink.py (see conftest.py).
 
 
 def balanced(stats: mixtrack.Stats) -> bool:
@@ -32,7 +31,7 @@ def test_outage_then_recovery_delivers_every_event_exactly_once(collector: Any) 
             return "drop"
         return (503, {"Retry-After": "0.05"}, '{"error": "down for maintenance"}')
 
-    collector.script = outage
+    collector.behaviour = outage
 
     async def main() -> tuple[bool, mixtrack.Stats]:
         client = mixtrack.AsyncClient(
@@ -55,7 +54,7 @@ def test_outage_then_recovery_delivers_every_event_exactly_once(collector: Any) 
 
 
 def test_hung_collector_aclose_keeps_its_deadline_and_books_every_event(collector: Any) -> None:
-    collector.script = lambda route, messages: "hang"
+    collector.behaviour = lambda route, messages: "hang"
 
     async def main() -> tuple[bool, float, mixtrack.Stats]:
         client = mixtrack.AsyncClient(

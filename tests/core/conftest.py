@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.core._sink import Sink
+from tests._sink import Sink
 
 
 @pytest.fixture

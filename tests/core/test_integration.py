@@ -11,7 +11,7 @@ import threading
 import time
 
 import mixtrack
-from tests.core._sink import Sink
+from tests._sink import Sink
 
 
 def test_outage_then_rate_limit_then_recovery_delivers_every_event_exactly_once(sink: Sink):

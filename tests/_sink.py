@@ -1,4 +1,11 @@
-"""A real HTTP server on 127.0.0.1 that records what arrives and misbehaves on request."""
+"""A real HTTP server on 127.0.0.1 that records what arrives and misbehaves on request.
+
+Smaller than the collector and scripted per request, for the client tests that need exact
+control of each answer. A behaviour sees ``(route, messages)`` and returns None (answer like
+Mixpanel and store them), ``(status, headers, body)`` to answer that instead (``body`` str or
+bytes; for a 400 on /import, a list of indices to refuse as a partial failure), ``"hang"``
+(no answer until the server closes) or ``"drop"`` (close the connection without answering).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-# A behaviour returns (status, headers, body), or None to answer like Mixpanel, or "hang".
 Behaviour = Callable[[str, list[dict[str, Any]]], Any]
 
 
@@ -39,7 +45,7 @@ class Sink:
                 route = urlsplit(self.path).path.strip("/")
                 if self.headers.get("Content-Type", "").startswith("application/x-www-form"):
                     data = parse_qs(body.decode())["data"][0]
-                    body = base64.b64decode(data)
+                    body = data.encode() if data.startswith("[") else base64.b64decode(data)
                 messages = json.loads(body)
                 with sink.lock:
                     sink.requests += 1
@@ -47,6 +53,9 @@ class Sink:
                 answer = behaviour(route, messages) if behaviour else None
                 if answer == "hang":
                     sink.release.wait(30)
+                    self.close_connection = True
+                    return
+                if answer == "drop":
                     self.close_connection = True
                     return
                 if answer is None:
@@ -82,6 +91,8 @@ class Sink:
                             "status": "Bad Request",
                         }
                     ).encode()
+                if isinstance(payload, str):
+                    payload = payload.encode()
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
