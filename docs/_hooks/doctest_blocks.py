@@ -15,7 +15,6 @@ from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 from mkdocs.plugins import event_priority
 
-
 _DIRECTIVE = re.compile(r"\s*#\s*doctest:.*$")
 _ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|mod|data|exc|obj|const):`~?([^`]+)`")
 
@@ -53,7 +52,7 @@ class _DoctestBlocks(Preprocessor):
 
 
 class DoctestBlocksExtension(Extension):
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Markdown's API)
+    def extendMarkdown(self, md: Markdown) -> None:
         # Before the fenced-code preprocessors (superfences registers at 25).
         md.preprocessors.register(_DoctestBlocks(md), "mixtrack_doctest_blocks", 40)
 
