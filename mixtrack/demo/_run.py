@@ -194,6 +194,8 @@ def _audit_text(url: str) -> str:
             params={
                 "experiment": EXPERIMENT,
                 "metric": "Order completed",
+                "value_property": "revenue",
+                "control": "grid",
                 "weights": "grid=50,list=50",
             },
         )

@@ -48,4 +48,5 @@ def test_demo_runs_end_to_end(tmp_path, shop):
     assert "Findings: 0 error(s)" in out
     assert re.search(r"sample ratio vs planned split: .* -> ok", out)
     assert "Readout: 'Order completed' in 'pricing_page_layout' (control: grid)" in out
+    assert "revenue per exposed user (Welch's t-test):" in out
     assert "peeking" in out
