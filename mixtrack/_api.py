@@ -35,6 +35,7 @@ from mixtrack.errors import ValidationError
 __all__ = ["Calls"]
 
 Properties = Mapping[str, Any]
+_OVERRIDES = frozenset({"time", "$insert_id", "distinct_id"})
 
 
 class Calls:
@@ -112,12 +113,13 @@ class Calls:
         if properties:
             size += merge_properties(props, properties)
             # properties may set time, $insert_id and distinct_id, as with mixpanel-python
-            if "time" in properties:
-                props["time"] = event_time_ms(properties["time"])
-            if "$insert_id" in properties:
-                check_insert_id(properties["$insert_id"])
-            if "distinct_id" in properties:
-                props["distinct_id"] = coerce_distinct_id(properties["distinct_id"])
+            if not _OVERRIDES.isdisjoint(properties):
+                if "time" in properties:
+                    props["time"] = event_time_ms(properties["time"])
+                if "$insert_id" in properties:
+                    check_insert_id(properties["$insert_id"])
+                if "distinct_id" in properties:
+                    props["distinct_id"] = coerce_distinct_id(properties["distinct_id"])
         return {"event": event, "properties": props}, size
 
     def track(

@@ -10,10 +10,10 @@ import tenacity
 
 from mixtrack._config import Config
 from mixtrack._queue import Batch, Dropped, Item, MessageQueue
-from mixtrack._wire import Answer, serialize, split_payloads
+from mixtrack._wire import Answer, json_array, serialize, serialize_array, split_payloads
 from mixtrack.errors import RetriesExhausted
 
-__all__ = ["Abandoned", "Outcomes", "exhausted", "serialized_runs"]
+__all__ = ["Abandoned", "Outcomes", "Run", "array_of", "exhausted", "serialized_runs"]
 
 log = logging.getLogger("mixtrack")
 
@@ -22,10 +22,26 @@ class Abandoned(Exception):
     """The shutdown deadline passed during a backoff wait."""
 
 
-def serialized_runs(config: Config, items: Sequence[Item]) -> list[list[bytes]]:
-    """The batch serialized once and cut into requests that fit ``max_batch_bytes``."""
-    payloads = serialize(message for _, message, _ in items)
-    return split_payloads(payloads, config.max_batch_bytes)
+Run = tuple[Sequence[Item], bytes]  # some of a batch's items and their JSON array
+
+
+def array_of(items: Sequence[Item]) -> bytes:
+    """The JSON array of some items' messages (a 413 splits a batch: each half is new)."""
+    return serialize_array([message for _, message, _ in items])
+
+
+def serialized_runs(config: Config, items: Sequence[Item]) -> list[Run]:
+    """The batch serialized once, as one request, or as several when its JSON is larger than
+    ``max_batch_bytes`` (then cut message by message)."""
+    body = array_of(items)
+    if len(body) <= config.max_batch_bytes:
+        return [(items, body)]
+    runs: list[Run] = []
+    offset = 0
+    for run in split_payloads(serialize(m for _, m, _ in items), config.max_batch_bytes):
+        runs.append((items[offset : offset + len(run)], json_array(run)))
+        offset += len(run)
+    return runs
 
 
 def exhausted(batch: Batch, count: int, attempts: int, last: BaseException) -> RetriesExhausted:

@@ -53,6 +53,10 @@ STR_BYTES = 50
 SCALAR_BYTES = 32
 CONTAINER_BYTES = 100
 EVENT_BYTES = 660  # an event's own objects: two dicts, token, time, $insert_id, lib fields
+_KEY_BYTES = 10  # a typical property name, counted without measuring it on the hot path
+_STR_ENTRY = ENTRY_BYTES + STR_BYTES + _KEY_BYTES
+_SCALAR_ENTRY = ENTRY_BYTES + SCALAR_BYTES + _KEY_BYTES
+_isfinite = math.isfinite
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -262,17 +266,19 @@ def merge_properties(
     so callers pass a dict of their own. One loop, no intermediate copies: this is
     ``track()``'s hot path.
     """
-    if not isinstance(properties, Mapping):
+    if type(properties) is not dict and not isinstance(properties, Mapping):
         raise ValidationError(f"{what} must be a dict, got {_kind(properties)}")
     size = 0
     for key, value in properties.items():
         if type(key) is not str or not key:
             _check_key(key, None)
         t = type(value)
-        if t is str and value.isascii():
-            size += len(key) + len(value) + ENTRY_BYTES + STR_BYTES
-        elif t is int or t is bool or value is None or (t is float and math.isfinite(value)):
-            size += len(key) + ENTRY_BYTES + SCALAR_BYTES
+        if t is str:
+            if not value.isascii():
+                _encode_value(value, key, 1)  # refuses lone surrogates
+            size += len(value) + _STR_ENTRY
+        elif t is int or t is bool or value is None or (t is float and _isfinite(value)):
+            size += _SCALAR_ENTRY
         else:
             value = _encode_value(value, key, 1)
             size += len(key) + ENTRY_BYTES + _estimate_value(value)

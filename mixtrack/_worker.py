@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import tenacity
 
 from mixtrack._config import Config
-from mixtrack._delivery import Abandoned, Outcomes, exhausted, serialized_runs
+from mixtrack._delivery import Abandoned, Outcomes, array_of, exhausted, serialized_runs
 from mixtrack._queue import Batch, Dropped, Item, MessageQueue
 from mixtrack._retry import RetryableAnswer, retry_policy
 from mixtrack._wire import Answer, Route, encode_request, read_answer
@@ -106,16 +106,14 @@ class Worker:
                 self._outcomes.dropped(batch, left, f"internal error: {exc!r}")
 
     def _deliver(self, batch: Batch) -> None:
-        offset = 0
-        for run in serialized_runs(self.config, batch.items):
-            self._send(batch, batch.items[offset : offset + len(run)], run)
-            offset += len(run)
+        for items, body in serialized_runs(self.config, batch.items):
+            self._send(batch, items, body)
 
-    def _send(self, batch: Batch, items: Sequence[Item], payloads: Sequence[bytes]) -> None:
-        request = encode_request(self.config, batch.route, payloads)
+    def _send(self, batch: Batch, items: Sequence[Item], body: bytes) -> None:
+        request = encode_request(self.config, batch.route, body)
         retrying = tenacity.Retrying(sleep=self._sleep, **self._policy)  # type: ignore[arg-type]
         try:
-            answer: Answer = retrying(self._attempt, batch.route, request, len(payloads))
+            answer: Answer = retrying(self._attempt, batch.route, request, len(items))
         except (RetryableAnswer, TransportError, Abandoned) as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
             self._outcomes.dropped(batch, items, str(exhausted(batch, len(items), attempts, exc)))
@@ -124,8 +122,8 @@ class Worker:
             self._outcomes.accepted(batch, items)
         elif answer.verdict == "split":
             half = len(items) // 2
-            self._send(batch, items[:half], payloads[:half])
-            self._send(batch, items[half:], payloads[half:])
+            for part in (items[:half], items[half:]):
+                self._send(batch, part, array_of(part))
         else:
             self._outcomes.refused(batch, items, answer)
 

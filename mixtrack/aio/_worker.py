@@ -25,7 +25,7 @@ from typing import Any
 import tenacity
 
 from mixtrack._config import Config
-from mixtrack._delivery import Abandoned, Outcomes, exhausted, serialized_runs
+from mixtrack._delivery import Abandoned, Outcomes, array_of, exhausted, serialized_runs
 from mixtrack._queue import Batch, Dropped, Item, MessageQueue
 from mixtrack._retry import RetryableAnswer, retry_policy
 from mixtrack._wire import Answer, Route, encode_request, read_answer
@@ -155,10 +155,8 @@ class LoopWorker:
                 runs = await asyncio.to_thread(serialized_runs, self.config, items)
             else:
                 runs = serialized_runs(self.config, items)
-            offset = 0
-            for run in runs:
-                await self._send(batch, items[offset : offset + len(run)], run, done)
-                offset += len(run)
+            for run_items, body in runs:
+                await self._send(batch, run_items, body, done)
         except asyncio.CancelledError:
             self.queue.give_back(batch, [item for item in batch.items if item[0] not in done])
             raise
@@ -169,16 +167,14 @@ class LoopWorker:
                 left, done, self._outcomes.dropped, batch, left, f"internal error: {exc!r}"
             )
 
-    async def _send(
-        self, batch: Batch, items: Sequence[Item], payloads: Sequence[bytes], done: set[int]
-    ) -> None:
-        if sum(len(p) for p in payloads) > OFFLOAD_BYTES:
-            request = await asyncio.to_thread(encode_request, self.config, batch.route, payloads)
+    async def _send(self, batch: Batch, items: Sequence[Item], body: bytes, done: set[int]) -> None:
+        if len(body) > OFFLOAD_BYTES:
+            request = await asyncio.to_thread(encode_request, self.config, batch.route, body)
         else:
-            request = encode_request(self.config, batch.route, payloads)
+            request = encode_request(self.config, batch.route, body)
         retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._policy)  # type: ignore[arg-type]
         try:
-            answer: Answer = await retrying(self._attempt, batch.route, request, len(payloads))
+            answer: Answer = await retrying(self._attempt, batch.route, request, len(items))
         except (RetryableAnswer, TransportError, Abandoned) as exc:
             attempts = retrying.statistics.get("attempt_number", 1)
             error = str(exhausted(batch, len(items), attempts, exc))
@@ -188,8 +184,8 @@ class LoopWorker:
             self._booked(items, done, self._outcomes.accepted, batch, items)
         elif answer.verdict == "split":
             half = len(items) // 2
-            await self._send(batch, items[:half], payloads[:half], done)
-            await self._send(batch, items[half:], payloads[half:], done)
+            for part in (items[:half], items[half:]):
+                await self._send(batch, part, array_of(part), done)
         else:
             self._booked(items, done, self._outcomes.refused, batch, items, answer)
 

@@ -24,7 +24,14 @@ import tenacity
 from mixtrack._config import Config
 from mixtrack._progress import ProgressBar
 from mixtrack._retry import RetryableAnswer, retry_policy
-from mixtrack._wire import Answer, encode_request, read_answer, serialize, split_payloads
+from mixtrack._wire import (
+    Answer,
+    encode_request,
+    json_array,
+    read_answer,
+    serialize,
+    split_payloads,
+)
 from mixtrack.errors import ConfigError, TransportError
 from mixtrack.importer._rows import ColumnMap, Format, Row, count_rows, read_rows
 from mixtrack.transport import HttpxTransport, Transport
@@ -229,7 +236,7 @@ def _deliver(
 
 
 def _send(config: Config, transport: Transport, payloads: list[bytes]) -> tuple[int, list[str]]:
-    request = encode_request(config, "import", payloads)
+    request = encode_request(config, "import", json_array(payloads))
 
     def attempt() -> Answer:
         answer = read_answer("import", transport.send(request), len(payloads))

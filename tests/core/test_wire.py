@@ -12,13 +12,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from mixtrack import Config
-from mixtrack._wire import encode_request, parse_retry_after, read_answer, split_payloads
+from mixtrack._wire import (
+    encode_request,
+    json_array,
+    parse_retry_after,
+    read_answer,
+    serialize_array,
+    split_payloads,
+)
 from mixtrack.transport import Response
 
-PAYLOADS = [
-    b'{"event":"A","properties":{"token":"t"}}',
-    b'{"event":"B","properties":{"token":"t"}}',
-]
+PAYLOADS = json_array(
+    [b'{"event":"A","properties":{"token":"t"}}', b'{"event":"B","properties":{"token":"t"}}']
+)
 
 
 def basic(header: str) -> str:
@@ -134,3 +140,7 @@ def test_other_client_errors_are_rejected_not_retried(status):
     result = read_answer("import", answer(status, {"error": "Invalid credentials"}), 2)
     assert result.verdict == "rejected"
     assert "Invalid credentials" in result.detail
+
+
+def test_a_batch_is_one_json_array_even_with_huge_ints():
+    assert json.loads(serialize_array([{"n": 1}, {"n": 2**70}])) == [{"n": 1}, {"n": 2**70}]
