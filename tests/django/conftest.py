@@ -4,7 +4,6 @@ collected, so the other suites never see Django configured by the repository's p
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests._redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,13 +50,6 @@ def plugin(mixtrack_collector: Any, settings: Any) -> Iterator[Any]:
         yield current
     finally:
         undo()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def server_env(**extra: str) -> dict[str, str]:
@@ -132,7 +126,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server for the session (the one the exposure tests use)."""
-    from tests.exposure.conftest import RedisServer
+    from tests._redis import RedisServer
 
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()

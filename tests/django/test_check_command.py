@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.django.conftest import free_port
+from tests._redis import free_port
 
 
 def _check(**options: Any) -> str:

@@ -39,7 +39,11 @@ def test_32_threads_20_renders_1000_users_exactly_1000_at_the_collector(
     counts = Counter(event["properties"]["distinct_id"] for event in stored)
     assert sorted(counts) == sorted(USERS)
     assert set(counts.values()) == {1}
-    assert mixtrack_collector.stats()["duplicates_dropped"] == 0  # none were sent to drop
+    # Exposures are never sent twice; a copy reaches the collector only when a batch is
+    # retried after an answer was lost (a timeout on a loaded machine), and is dropped there.
+    assert mixtrack_client.stats().enqueued == 1000  # the SDK sent each exposure once
+    duplicates = mixtrack_collector.stats()["duplicates_dropped"]
+    assert duplicates == 0 or mixtrack_client.stats().retries > 0, duplicates
 
 
 def test_a_replayed_exposure_collapses_at_the_collector(

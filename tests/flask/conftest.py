@@ -6,7 +6,6 @@ import itertools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,11 +16,11 @@ from typing import Any
 import httpx
 import mixtrack_flask
 import pytest
-import redis
 from flask import Flask
 from jinja2 import DictLoader
 
 from mixtrack.exposure import Ledger
+from tests._redis import RedisServer
 
 REPO = Path(__file__).resolve().parents[2]
 _APP_NUMBERS = itertools.count(1)
@@ -44,13 +43,6 @@ PAGES = {
     ),
     "exposes.html": "{{ expose(layout) }}<p>{{ layout }}</p>",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def exposures(collector: Any, distinct_id: str | None = None) -> list[dict[str, Any]]:
@@ -169,51 +161,10 @@ def gunicorn_command(*args: str) -> list[str]:
     return [found, *args]
 
 
-class RedisServer:
-    """A real redis-server on a free port, no persistence, data in a temp directory."""
-
-    def __init__(self, directory: Path) -> None:
-        executable = shutil.which("redis-server")
-        if executable is None:
-            raise RuntimeError("redis-server is missing (Debian: apt-get install redis-server)")
-        self.port = free_port()
-        # fmt: off
-        self.process = subprocess.Popen(
-            [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        # fmt: on
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
-        deadline = time.monotonic() + 10.0
-        try:
-            while True:
-                try:
-                    if client.ping():
-                        return
-                except redis.exceptions.ConnectionError:
-                    if self.process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"redis-server did not start on {self.port}") from None
-                    time.sleep(0.02)
-        finally:
-            client.close()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path)
+    server.start()
     try:
         yield server
     finally:

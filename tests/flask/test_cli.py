@@ -7,7 +7,9 @@ from typing import Any
 import mixtrack_flask
 from flask import Flask
 
-from .conftest import PRICING, free_port
+from tests._redis import free_port
+
+from .conftest import PRICING
 
 
 def checked_app(api_host: str, ledger: str) -> Flask:

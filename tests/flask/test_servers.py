@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 
-from .conftest import exposures, free_port, gunicorn_command, python_command
+from tests._redis import free_port
+
+from .conftest import exposures, gunicorn_command, python_command
 
 VISITORS = 6
 RENDERS = 8
