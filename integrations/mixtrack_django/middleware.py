@@ -42,13 +42,30 @@ def _delivered(response: HttpResponseBase) -> bool:
     return response.status_code < 400
 
 
-class _WatchedStream:
+class _Watch:
+    """What both stream wrappers share: settle the request's tracker exactly once."""
+
+    def __init__(self, tracker: RequestTracker) -> None:
+        self._tracker = tracker
+        self._done = False
+
+    def _finish(self, *, ok: bool) -> None:
+        if not self._done:
+            self._done = True
+            self._tracker.commit() if ok else self._tracker.discard()
+
+    def close(self) -> None:
+        # Django calls this from response.close(), after the server sent what it got;
+        # a stream that ended normally has already committed.
+        self._finish(ok=False)
+
+
+class _WatchedStream(_Watch):
     """Wraps a sync streaming body: commit after the last chunk, discard if it stops early."""
 
     def __init__(self, chunks: Iterator[Any], tracker: RequestTracker) -> None:
+        super().__init__(tracker)
         self._chunks = chunks
-        self._tracker = tracker
-        self._done = False
 
     def __iter__(self) -> _WatchedStream:
         return self
@@ -64,23 +81,13 @@ class _WatchedStream:
             self._finish(ok=False)
             raise
 
-    def _finish(self, *, ok: bool) -> None:
-        if not self._done:
-            self._done = True
-            self._tracker.commit() if ok else self._tracker.discard()
 
-    def close(self) -> None:
-        # Django calls this from response.close(), after the server sent what it got.
-        self._finish(ok=False)
-
-
-class _WatchedAsyncStream:
+class _WatchedAsyncStream(_Watch):
     """The async twin of :class:`_WatchedStream`."""
 
     def __init__(self, chunks: AsyncIterator[Any], tracker: RequestTracker) -> None:
+        super().__init__(tracker)
         self._chunks = chunks
-        self._tracker = tracker
-        self._done = False
 
     def __aiter__(self) -> _WatchedAsyncStream:
         return self
@@ -95,14 +102,6 @@ class _WatchedAsyncStream:
         except BaseException:
             self._finish(ok=False)
             raise
-
-    def _finish(self, *, ok: bool) -> None:
-        if not self._done:
-            self._done = True
-            self._tracker.commit() if ok else self._tracker.discard()
-
-    def close(self) -> None:
-        self._finish(ok=False)
 
 
 class MixtrackMiddleware:
