@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mixtrack._config import Config
 from mixtrack._context import context
+from mixtrack._result import FlushResult
 from mixtrack._stats import Stats
 from mixtrack._version import __version__
 from mixtrack.aio import AsyncClient
@@ -29,6 +30,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DeliveryError",
+    "FlushResult",
     "HTTPStatusError",
     "MixtrackError",
     "RetriesExhausted",

@@ -1,7 +1,8 @@
 """The calls of Client and AsyncClient: each builds one Mixpanel message and enqueues it.
 
 Shared by the sync and asyncio clients; only ``_enqueue`` differs. Every call validates at the
-call site (raising :class:`~mixtrack.ValidationError`, queueing nothing) and never does I/O.
+call site and never does I/O. What cannot be sent goes to the client's ``invalid`` policy
+(``mixtrack._invalid``): left out and counted, or a :class:`~mixtrack.ValidationError`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from mixtrack._config import Config
 from mixtrack._context import current_context
+from mixtrack._invalid import InvalidValues, refusable
 from mixtrack._message import (
     DENIED_IDS,
     EVENT_BYTES,
@@ -45,6 +47,7 @@ class Calls:
     _insert_ids: InsertIds
     _super: dict[str, Any]
     _super_size: int = 0
+    _invalid: InvalidValues
 
     def _enqueue(self, route: Route, message: dict[str, Any], size: int) -> None:
         raise NotImplementedError
@@ -57,6 +60,8 @@ class Calls:
                 f"message is {exact_size(message)} bytes of JSON; Mixpanel refuses messages of "
                 f"{MAX_EVENT_BYTES} bytes and more: send less, or split it"
             )
+        if self.config.disabled:
+            return
         self._enqueue(route, message, size)
 
     # -- super properties ----------------------------------------------------------------
@@ -64,7 +69,10 @@ class Calls:
     def register(self, properties: Properties) -> None:
         """Adds super properties: sent with every event from this client (calls win)."""
         merged = dict(self._super)
-        merge_properties(merged, properties, what="super properties")
+        try:
+            merge_properties(merged, properties, what="super properties")
+        except ValidationError as exc:
+            self._invalid.left_out(merged, properties, "(super properties)", exc)
         # replaced, never mutated: track() reads it without a lock
         self._super, self._super_size = merged, estimate_size(merged)
 
@@ -111,7 +119,11 @@ class Calls:
             props.update(ctx.properties)
             size += ctx.size
         if properties:
-            size += merge_properties(props, properties)
+            try:
+                size += merge_properties(props, properties)
+            except ValidationError as exc:
+                size += self._invalid.left_out(props, properties, str(event), exc)
+                properties = properties if isinstance(properties, Mapping) else {}
             # properties may set time, $insert_id and distinct_id, as with mixpanel-python
             if not _OVERRIDES.isdisjoint(properties):
                 if "time" in properties:
@@ -122,6 +134,7 @@ class Calls:
                     props["distinct_id"] = coerce_distinct_id(properties["distinct_id"])
         return {"event": event, "properties": props}, size
 
+    @refusable
     def track(
         self,
         distinct_id: str | int | None,
@@ -142,6 +155,7 @@ class Calls:
         message, size = self._event(distinct_id, event, properties, time, insert_id)
         self._put(self.config.endpoint, message, size)
 
+    @refusable
     def import_event(
         self,
         distinct_id: str | int,
@@ -167,6 +181,7 @@ class Calls:
             )
         self._put("import", message, size)
 
+    @refusable
     def identify(self, distinct_id: str | int, anon_id: str | int) -> None:
         """Links an anonymous id to a known user (``$identify``), as on login.
 
@@ -183,6 +198,7 @@ class Calls:
         )
         self._put("track", message, size)
 
+    @refusable
     def alias(self, alias_id: str | int, original: str | int) -> None:
         """Creates an alias (``$create_alias``), argument order as in mixpanel-python.
 
@@ -192,6 +208,7 @@ class Calls:
         message, size = self._event(original, "$create_alias", {"alias": alias}, None, None)
         self._put("track", message, size)
 
+    @refusable
     def merge(self, distinct_id1: str | int, distinct_id2: str | int) -> None:
         """Merges two identities (``$merge`` on ``/import``; needs ``api_secret``)."""
         ids = [coerce_distinct_id(distinct_id1), coerce_distinct_id(distinct_id2)]
@@ -216,6 +233,7 @@ class Calls:
         message[operation] = value
         self._put("engage", message)
 
+    @refusable
     def people_set(
         self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
     ) -> None:
@@ -225,12 +243,14 @@ class Calls:
         """
         self._profile(distinct_id, "$set", _props(properties, "$set"), meta)
 
+    @refusable
     def people_set_once(
         self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
     ) -> None:
         """Sets profile properties that are not set yet (``$set_once``)."""
         self._profile(distinct_id, "$set_once", _props(properties, "$set_once"), meta)
 
+    @refusable
     def people_increment(
         self,
         distinct_id: str | int,
@@ -241,12 +261,14 @@ class Calls:
         """Adds to numeric profile properties (``$add``)."""
         self._profile(distinct_id, "$add", _numbers(properties, "$add"), meta)
 
+    @refusable
     def people_append(
         self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
     ) -> None:
         """Appends values to list properties (``$append``)."""
         self._profile(distinct_id, "$append", _props(properties, "$append"), meta)
 
+    @refusable
     def people_union(
         self,
         distinct_id: str | int,
@@ -257,22 +279,26 @@ class Calls:
         """Adds values to list properties unless present (``$union``)."""
         self._profile(distinct_id, "$union", _lists(properties, "$union"), meta)
 
+    @refusable
     def people_remove(
         self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
     ) -> None:
         """Removes values from list properties (``$remove``)."""
         self._profile(distinct_id, "$remove", _props(properties, "$remove"), meta)
 
+    @refusable
     def people_unset(
         self, distinct_id: str | int, properties: Iterable[str], *, meta: Properties | None = None
     ) -> None:
         """Removes properties from a profile (``$unset``), given their names."""
         self._profile(distinct_id, "$unset", _names(properties, "$unset"), meta)
 
+    @refusable
     def people_delete(self, distinct_id: str | int, *, meta: Properties | None = None) -> None:
         """Deletes a profile (``$delete``)."""
         self._profile(distinct_id, "$delete", "", meta)
 
+    @refusable
     def people_track_charge(
         self,
         distinct_id: str | int,
@@ -288,6 +314,7 @@ class Calls:
         transaction["$amount"] = amount
         self._profile(distinct_id, "$append", {"$transactions": transaction}, meta)
 
+    @refusable
     def people_clear_charges(
         self, distinct_id: str | int, *, meta: Properties | None = None
     ) -> None:
@@ -317,6 +344,7 @@ class Calls:
         message[operation] = value
         self._put("groups", message)
 
+    @refusable
     def group_set(
         self,
         group_key: str,
@@ -331,6 +359,7 @@ class Calls:
         """
         self._group(group_key, group_id, "$set", _props(properties, "$set"), meta)
 
+    @refusable
     def group_set_once(
         self,
         group_key: str,
@@ -342,6 +371,7 @@ class Calls:
         """Sets group properties that are not set yet (``$set_once``)."""
         self._group(group_key, group_id, "$set_once", _props(properties, "$set_once"), meta)
 
+    @refusable
     def group_union(
         self,
         group_key: str,
@@ -353,6 +383,7 @@ class Calls:
         """Adds values to group list properties unless present (``$union``)."""
         self._group(group_key, group_id, "$union", _lists(properties, "$union"), meta)
 
+    @refusable
     def group_remove(
         self,
         group_key: str,
@@ -364,6 +395,7 @@ class Calls:
         """Removes values from group list properties (``$remove``)."""
         self._group(group_key, group_id, "$remove", _props(properties, "$remove"), meta)
 
+    @refusable
     def group_unset(
         self,
         group_key: str,
@@ -375,6 +407,7 @@ class Calls:
         """Removes properties from a group profile (``$unset``), given their names."""
         self._group(group_key, group_id, "$unset", _names(properties, "$unset"), meta)
 
+    @refusable
     def group_delete(
         self, group_key: str, group_id: str | int, *, meta: Properties | None = None
     ) -> None:

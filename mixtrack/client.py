@@ -7,11 +7,15 @@ import time
 from types import TracebackType
 from typing import Any
 
+import attrs
+
 from mixtrack._api import Calls
 from mixtrack._config import Config
+from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register, report_drops
 from mixtrack._message import InsertIds
 from mixtrack._queue import Dropped, MessageQueue
+from mixtrack._result import FlushResult, FlushWindow
 from mixtrack._stats import Stats
 from mixtrack._wire import Route
 from mixtrack._worker import Worker
@@ -25,15 +29,17 @@ log = logging.getLogger("mixtrack")
 class Client(Calls):
     """Tracks events and profile updates in Mixpanel's wire format without blocking.
 
-    Every call validates its input (raising :class:`~mixtrack.ValidationError` at the call
-    site), queues one message and returns; delivery, batching, gzip and retries happen in
-    background threads. I/O failures never reach the caller: they are counted in
-    :meth:`stats` and logged on the ``mixtrack`` logger.
+    Every call validates its input, queues one message and returns; delivery, batching, gzip
+    and retries happen in background threads. I/O failures never reach the caller: they are
+    counted in :meth:`stats` and logged on the ``mixtrack`` logger. A value that cannot be
+    sent is left out and counted (``invalid="drop"``) or raises
+    :class:`~mixtrack.ValidationError` at the call site (``invalid="raise"``).
 
     >>> with mixtrack.Client("PROJECT_TOKEN", api_host="http://127.0.0.1:8765") as client:
     ...     client.track("user-42", "Signed up", {"plan": "pro"})  # doctest: +SKIP
 
-    Options are the fields of :class:`~mixtrack.Config`, as keywords or ``config=``.
+    Options are the fields of :class:`~mixtrack.Config`, as keywords or ``config=``; an option
+    not passed comes from ``MIXTRACK_<OPTION>`` when that is set, else its default.
     ``transport=`` replaces the HTTP layer (tests, custom stacks); the client then leaves the
     transport open after shutdown only if you keep using it elsewhere.
     """
@@ -52,10 +58,14 @@ class Client(Calls):
         self._transport = transport
         self._insert_ids = InsertIds()
         self._super: dict[str, Any] = {}
-        self._shutdown_result: bool | None = None
+        self._shutdown_result: FlushResult | None = None
+        self._invalid = InvalidValues(config.invalid)
+        self._window = FlushWindow()
         self._debug = config.debug
         if config.debug:
             log.setLevel(logging.DEBUG)
+        if config.disabled:
+            log.info("mixtrack: client disabled: calls are validated, nothing is queued or sent")
         self._build()
         register(self)
 
@@ -73,7 +83,7 @@ class Client(Calls):
             self._transport = HttpxTransport(
                 max_connections=config.max_in_flight, verify=config.verify_tls
             )
-        if config.spool_dir:
+        if config.spool_dir and not config.disabled:
             from mixtrack._spool_queue import SpooledQueue
 
             self._queue: MessageQueue = SpooledQueue(config)
@@ -100,31 +110,50 @@ class Client(Calls):
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Waits until everything enqueued so far is settled (sent, rejected or dropped).
+    def flush(self, timeout: float = 5.0) -> FlushResult:
+        """Waits until everything enqueued so far is settled (sent, rejected or dropped), at
+        most ``timeout`` seconds; never raises on I/O.
 
-        Returns False when ``timeout`` seconds passed first; never raises on I/O.
+        The :class:`~mixtrack.FlushResult` is truthy only when all of it was accepted, and
+        counts what settled since the previous ``flush()``:
+
+        >>> if not client.flush(timeout=5.0):  # doctest: +SKIP
+        ...     print(client.flush().rejected)
         """
         deadline = time.monotonic() + timeout
+        at_call = self.stats()
         target = self._queue.request_flush()
         if target and not self._worker.started and not self._queue.closed:
             self._worker.start()
-        return self._queue.wait_settled(target, deadline)
+        settled = self._queue.wait_settled(target, deadline)
+        return self._window.close(at_call, self.stats(), settled=settled)
 
-    def shutdown(self, timeout: float | None = None) -> bool:
+    def shutdown(self, timeout: float | None = None) -> FlushResult:
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)
-        seconds and stops. Returns True when nothing was left behind; what was is counted as
-        dropped. Later calls return the first result. Idempotent and safe from any thread."""
+        seconds and stops; what is left is counted as dropped. Returns a
+        :class:`~mixtrack.FlushResult` (truthy when everything since the last ``flush()`` was
+        accepted); later calls return the first result. Idempotent and safe from any thread.
+
+        >>> client.shutdown(timeout=2.0)  # doctest: +SKIP
+        FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
+        """
         if self._shutdown_result is None:
             budget = self.config.shutdown_timeout if timeout is None else timeout
-            self._shutdown_result = self._worker.shutdown(budget)
+            at_call = self.stats()
+            delivered = self._worker.shutdown(budget)
+            self._shutdown_result = self._window.close(at_call, self.stats(), settled=delivered)
         return self._shutdown_result
 
     close = shutdown
 
     def stats(self) -> Stats:
-        """A consistent snapshot of the delivery counters; see :class:`~mixtrack.Stats`."""
-        return self._queue.stats()
+        """A consistent snapshot of the delivery counters; see :class:`~mixtrack.Stats`.
+
+        >>> client.stats().pending  # doctest: +SKIP
+        0
+        """
+        stats = self._queue.stats()
+        return attrs.evolve(stats, invalid=self._invalid.count, disabled=self.config.disabled)
 
     def __enter__(self) -> Client:
         return self

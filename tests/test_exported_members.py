@@ -41,6 +41,7 @@ def test_the_design_names_are_exported():
         "Client",
         "Config",
         "Stats",
+        "FlushResult",
         "context",
         "MixtrackError",
         "ConfigError",

@@ -9,11 +9,15 @@ import time
 from types import TracebackType
 from typing import Any
 
+import attrs
+
 from mixtrack._api import Calls
 from mixtrack._config import Config
+from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register, report_drops
 from mixtrack._message import InsertIds
 from mixtrack._queue import Dropped, MessageQueue
+from mixtrack._result import FlushResult, FlushWindow
 from mixtrack._stats import Stats
 from mixtrack._wire import Route
 from mixtrack.aio._worker import LoopWorker
@@ -55,7 +59,7 @@ class AsyncClient(Calls):
         transport: AsyncTransport | None = None,
         **options: Any,
     ) -> None:
-        config = build_config(token, config, options)
+        config = build_config(token, config, options, where="AsyncClient()")
         if config.overflow == "block":
             raise ConfigError(
                 "AsyncClient cannot use overflow='block': waiting for room would block the "
@@ -69,12 +73,16 @@ class AsyncClient(Calls):
         self._transport = transport
         self._insert_ids = InsertIds()
         self._super: dict[str, Any] = {}
+        self._invalid = InvalidValues(config.invalid)
+        self._window = FlushWindow()
         self._debug = config.debug
         if config.debug:
             log.setLevel(logging.DEBUG)
+        if config.disabled:
+            log.info("mixtrack: client disabled: calls are validated, nothing is queued or sent")
         self._deadline: float | None = None
-        self._close_result: bool | None = None
-        self._closing: asyncio.Future[bool] | None = None
+        self._close_result: FlushResult | None = None
+        self._closing: asyncio.Future[FlushResult] | None = None
         self._build()
         register(self)
 
@@ -137,19 +145,22 @@ class AsyncClient(Calls):
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    async def flush(self, timeout: float = 5.0) -> bool:
-        """Waits until everything enqueued so far is settled (sent, rejected or dropped).
+    async def flush(self, timeout: float = 5.0) -> FlushResult:
+        """Waits until everything enqueued so far is settled (sent, rejected or dropped), at
+        most ``timeout`` seconds; never raises on I/O. The :class:`~mixtrack.FlushResult` is
+        truthy only when all of it was accepted, as with :meth:`mixtrack.Client.flush`.
 
-        Returns False when ``timeout`` seconds passed first; never raises on I/O.
-
-        >>> delivered = await client.flush(timeout=2.0)  # doctest: +SKIP
+        >>> if not await client.flush(timeout=2.0):  # doctest: +SKIP
+        ...     print("not everything was accepted")
         """
         deadline = time.monotonic() + timeout
+        at_call = self.stats()
         target = self._queue.request_flush()
-        worker = self._bind()
+        worker = self._bind() if target else None
         if worker is not None:
             worker.poke()
-        return await self._wait_settled(target, deadline, worker)
+        settled = await self._wait_settled(target, deadline, worker)
+        return self._window.close(at_call, self.stats(), settled=settled)
 
     async def _wait_settled(self, target: int, deadline: float, worker: LoopWorker | None) -> bool:
         queue = self._queue
@@ -168,13 +179,14 @@ class AsyncClient(Calls):
                 await asyncio.wait_for(worker.progress.wait(), remaining)
         return True
 
-    async def aclose(self, timeout: float | None = None) -> bool:
+    async def aclose(self, timeout: float | None = None) -> FlushResult:
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)
-        seconds and stops. Returns True when nothing was left behind; what was is counted as
-        dropped. Later calls return the first result.
+        seconds and stops; what is left is counted as dropped. Returns a
+        :class:`~mixtrack.FlushResult`, truthy when everything since the last ``flush()``
+        was accepted. Later calls return the first result.
 
         >>> await client.aclose(timeout=1.0)  # doctest: +SKIP
-        True
+        FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
         """
         if self._close_result is not None:
             return self._close_result
@@ -192,12 +204,13 @@ class AsyncClient(Calls):
         self._closing.set_result(result)
         return result
 
-    async def _aclose(self, timeout: float | None) -> bool:
+    async def _aclose(self, timeout: float | None) -> FlushResult:
         budget = self.config.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + max(0.0, budget)
         self._deadline = deadline
+        at_call = self.stats()
         target = self._queue.begin_close()
-        worker = self._bind()
+        worker = self._bind() if target else self._worker
         if worker is not None:
             worker.poke()
         delivered = await self._wait_settled(target, deadline, worker)
@@ -220,7 +233,8 @@ class AsyncClient(Calls):
                 len(dropped),
             )
             self._report_drops(dropped)
-        return delivered and not dropped
+        settled = delivered and not dropped
+        return self._window.close(at_call, self.stats(), settled=settled)
 
     def stats(self) -> Stats:
         """A consistent snapshot of the delivery counters; see :class:`~mixtrack.Stats`.
@@ -228,7 +242,8 @@ class AsyncClient(Calls):
         >>> client.stats().pending  # doctest: +SKIP
         0
         """
-        return self._queue.stats()
+        stats = self._queue.stats()
+        return attrs.evolve(stats, invalid=self._invalid.count, disabled=self.config.disabled)
 
     async def __aenter__(self) -> AsyncClient:
         return self
