@@ -66,10 +66,13 @@ class InvalidValues:
             return 0
         size = 0
         for key, value in properties.items():
+            one: dict[str, Any] = {}  # one at a time: the limit on their number comes below
             try:
-                size += merge_properties(target, {key: value})
+                size += merge_properties(one, {key: value})
             except ValidationError as exc:
                 self._record(event, repr(key), type(value).__name__, str(exc))
+            else:
+                target.update(one)
         # the property limit: the last properties given are the ones left out
         for key in reversed(list(properties)):
             if len(target) <= MAX_PROPERTIES:
