@@ -64,10 +64,7 @@ class FlushWindow:
     def close(self, at_call: Stats, at_return: Stats, *, settled: bool) -> FlushResult:
         """The result of the window ending now; the next window starts here."""
         with self._lock:
-            start = self._start
-            if at_return.enqueued < start.enqueued:
-                start = Stats()  # a forked child starts its books from zero
-            self._start = at_return
+            start, self._start = self._start, at_return
         if settled:
             pending = 0
         else:

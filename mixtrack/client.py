@@ -179,6 +179,7 @@ class Client(Calls):
         if forget is not None:
             forget()  # the parent's spool files and lock stay the parent's
         closed = self._shutdown_result is not None
+        self._window = FlushWindow()  # the child's books start from zero
         self._build()
         if closed:
             self._queue.close()

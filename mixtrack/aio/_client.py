@@ -267,6 +267,7 @@ class AsyncClient(Calls):
         # stay the parent's to send, so each is delivered once.
         self._insert_ids.reseed()
         closed = self._close_result is not None or self._queue.closed
+        self._window = FlushWindow()  # the child's books start from zero
         self._build()
         self._closing = None
         if closed:

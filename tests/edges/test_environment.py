@@ -88,9 +88,7 @@ def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> N
         ("MIXTRACK_REQUEST_TIMEOUT", " 2.5 ", "request_timeout", 2.5),
     ],
 )
-def test_each_kind_of_value_is_parsed(
-    variable: str, raw: str, field: str, value: object
-) -> None:
+def test_each_kind_of_value_is_parsed(variable: str, raw: str, field: str, value: object) -> None:
     config = Config.from_env({variable: raw}, token="tok")
     assert getattr(config, field) == value
 

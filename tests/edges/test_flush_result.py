@@ -113,9 +113,7 @@ def test_messages_tracked_while_a_flush_waits_do_not_count_as_its_pending() -> N
 
 def test_the_async_client_returns_the_same_results(mixtrack_collector: Collector) -> None:
     async def main() -> tuple[FlushResult, FlushResult, FlushResult]:
-        client = mixtrack.AsyncClient(
-            "tok", api_host=mixtrack_collector.url, flush_interval=0.01
-        )
+        client = mixtrack.AsyncClient("tok", api_host=mixtrack_collector.url, flush_interval=0.01)
         mixtrack_collector.faults("status", status=400, count=1)
         client.track("user-42", "Refused")
         refused = await client.flush(timeout=5)
@@ -150,3 +148,27 @@ def test_an_async_flush_that_times_out_is_falsy() -> None:
         sink.close()
     assert not timed_out and timed_out.pending == 1
     assert not closed and closed.dropped == 1
+
+
+def test_a_forked_child_reports_its_own_books(mixtrack_collector: Collector) -> None:
+    import os
+
+    client = mixtrack.Client("tok", api_host=mixtrack_collector.url, flush_interval=0.01)
+    for n in range(5):
+        client.track("user-42", "Parent", {"n": n})
+    assert client.flush(timeout=5) == FlushResult(sent=5)
+    pid = os.fork()
+    if pid == 0:  # the child: its window starts at zero, not at the parent's counts
+        code = 1
+        try:
+            for n in range(8):
+                client.track("user-7", "Child", {"n": n})
+            code = 0 if client.flush(timeout=10) == FlushResult(sent=8) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert len(mixtrack_collector.events("Child")) == 8
+    client.track("user-42", "Parent again")
+    assert client.flush(timeout=5) == FlushResult(sent=1)
+    client.shutdown(5)
