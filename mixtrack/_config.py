@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
-from mixtrack._hints import warn_lookalikes
+from mixtrack._hints import check_options, warn_lookalikes
 from mixtrack.errors import ConfigError
 
 __all__ = ["Config", "DropCallback"]
@@ -150,6 +150,7 @@ class Config:
         """
         env = os.environ if environ is None else environ
         names = [field.name for field in attrs.fields(cls)]
+        check_options(overrides, names, "Config.from_env()")
         warn_lookalikes(env, names)
         values: dict[str, Any] = {}
         for field in attrs.fields(cls):
