@@ -74,8 +74,10 @@ def _batch_size(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 @attrs.frozen(kw_only=True)
 class Config:
-    """Everything a :class:`mixtrack.Client` can be told. Each field can come from the
-    environment as ``MIXTRACK_<FIELD>`` (``Config.from_env()``, ``Client.from_env()``).
+    """Everything a :class:`mixtrack.Client` can be told. ``Client(...)``,
+    ``AsyncClient(...)`` and ``Config.from_env()`` take each field not passed in code from
+    ``MIXTRACK_<FIELD>`` when that is set, else from its default; ``Config(...)`` itself is a
+    plain value and reads nothing.
 
     >>> Config(token="PROJECT_TOKEN", api_host="http://127.0.0.1:8765", batch_size=500)
     ... # doctest: +ELLIPSIS
