@@ -154,6 +154,13 @@ class Config:
         names = [field.name for field in attrs.fields(cls)]
         check_options(overrides, names, "Config.from_env()")
         warn_lookalikes(env, names)
+        # None for an option that cannot be None (token, api_host...) means "not given", as
+        # framework settings pass it; where None is a value (api_secret, spool_dir) it wins
+        overrides = {
+            name: value
+            for name, value in overrides.items()
+            if value is not None or _NULLABLE.get(name, True)
+        }
         values: dict[str, Any] = {}
         for field in attrs.fields(cls):
             variable = f"MIXTRACK_{field.name.upper()}"
@@ -184,6 +191,7 @@ class Config:
             raise ConfigError(f"{exc} (from {variable}={env[variable]!r})") from None
 
 
+_NULLABLE = {field.name: "None" in str(field.type) for field in attrs.fields(Config)}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 

@@ -189,3 +189,17 @@ def test_variables_other_parts_of_mixtrack_read_are_not_warned_about(
     with caplog.at_level(logging.WARNING, logger="mixtrack"):
         mixtrack.Client("tok").shutdown(1)
     assert caplog.records == []
+
+
+def test_none_for_an_option_that_cannot_be_none_counts_as_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MIXTRACK_TOKEN", "env-token")
+    monkeypatch.setenv("MIXTRACK_API_HOST", "http://127.0.0.1:8765")
+    monkeypatch.setenv("MIXTRACK_API_SECRET", "env-secret")
+    # what framework settings pass for a key that is not set
+    config = Config.from_env(token=None, api_host=None)
+    assert config.token == "env-token" and config.api_host == "http://127.0.0.1:8765"
+    assert config.api_secret == "env-secret"
+    # where None is a value of its own, it is an argument like any other, and wins
+    assert Config.from_env(api_secret=None).api_secret is None
