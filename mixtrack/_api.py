@@ -122,7 +122,7 @@ class Calls:
             try:
                 size += merge_properties(props, properties)
             except ValidationError as exc:
-                size += self._invalid.left_out(props, properties, str(event), exc)
+                size += self._invalid.left_out(props, properties, str(event), exc, _OVERRIDES)
                 properties = properties if isinstance(properties, Mapping) else {}
             # properties may set time, $insert_id and distinct_id, as with mixpanel-python
             if not _OVERRIDES.isdisjoint(properties):

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from mixtrack._message import MAX_PROPERTIES, merge_properties
@@ -56,9 +56,12 @@ class InvalidValues:
         properties: object,
         event: str,
         error: ValidationError,
+        identifying: Collection[str] = (),
     ) -> int:
         """Merges what can be sent of ``properties`` into ``target`` after ``error`` stopped
-        the fast path; returns the size estimate of what was added. Raises when strict."""
+        the fast path; returns the size estimate of what was added. Raises when strict, and
+        when an ``identifying`` property (an event's own time or id) is the bad one: without
+        it the message would say something else, so the caller refuses it whole."""
         if self.raising:
             raise error
         if not isinstance(properties, Mapping):
@@ -70,6 +73,8 @@ class InvalidValues:
             try:
                 size += merge_properties(one, {key: value})
             except ValidationError as exc:
+                if key in identifying:
+                    raise
                 self._record(event, repr(key), type(value).__name__, str(exc))
             else:
                 target.update(one)

@@ -194,3 +194,18 @@ def test_the_async_client_drops_the_same_way(mixtrack_collector: Collector) -> N
     assert stats.invalid == 2
     (event,) = mixtrack_collector.events("Viewed")
     assert event["properties"]["page"] == "/" and "user" not in event["properties"]
+
+
+def test_a_bad_time_or_insert_id_property_refuses_the_event_once(
+    client: mixtrack.Client, mixtrack_collector: Collector, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="mixtrack"):
+        client.track("user-42", "Timed", {"time": User(), "page": "/"})
+        client.track("user-42", "Keyed", {"$insert_id": "not valid!", "page": "/"})
+    assert client.flush(timeout=5)
+    assert mixtrack_collector.events() == []
+    assert client.stats().invalid == 2 and client.stats().enqueued == 0
+    messages = [r.getMessage() for r in warnings_of(caplog)]
+    assert len(messages) == 2
+    assert messages[0].startswith("mixtrack: track('Timed') not sent: property 'time'")
+    assert messages[1].startswith("mixtrack: track('Keyed') not sent: insert_id must be")
