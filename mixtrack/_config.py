@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
-from mixtrack._hints import check_options, warn_lookalikes
+from mixtrack._hints import warn_lookalikes
 from mixtrack.errors import ConfigError
 
 __all__ = ["Config", "DropCallback"]
@@ -152,7 +152,6 @@ class Config:
         """
         env = os.environ if environ is None else environ
         names = [field.name for field in attrs.fields(cls)]
-        check_options(overrides, names, "Config.from_env()")
         warn_lookalikes(env, names)
         # None for an option that cannot be None (token, api_host...) means "not given", as
         # framework settings pass it; where None is a value (api_secret, spool_dir) it wins
