@@ -7,6 +7,7 @@ import collections
 import signal
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,7 +44,8 @@ def producer(
 def start_worker(start_process: Any, env: dict[str, str], *options: str) -> Process:
     name = f"jobs-{uuid.uuid4().hex[:8]}@127.0.0.1"
     command = [
-        PYTHON, "-m", "celery", "-A", "tests.jobs._celery_app", "worker",
+        # the console script, not `python -m celery`: a SIGHUP restart re-executes sys.argv
+        str(Path(PYTHON).with_name("celery")), "-A", "tests.jobs._celery_app", "worker",
         "--loglevel", "INFO", "-n", name,
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         *options,
@@ -143,7 +145,7 @@ def test_sighup_restart_of_a_solo_worker_delivers_before_it_re_executes(
     # the re-executed worker runs tasks again, with a fresh client
     with mixtrack.context(distinct_id="user-10"):
         again = producer.record.delay(4)
-    assert again.get(timeout=90) == worker.popen.pid
+    assert again.get(timeout=30) == worker.popen.pid, worker.output()
     worker.signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0, worker.output()
     assert [

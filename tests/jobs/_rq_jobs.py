@@ -1,0 +1,32 @@
+"""Jobs the RQ tests run in real workers. The client is made on first use, as it is in a
+work-horse that imports this module after the fork (configured from ``MIXTRACK_*``)."""
+
+from __future__ import annotations
+
+import os
+
+import mixtrack
+
+_client: mixtrack.Client | None = None
+
+
+def client() -> mixtrack.Client:
+    global _client
+    if _client is None:
+        _client = mixtrack.Client.from_env()
+    return _client
+
+
+def record(n: int) -> int:
+    client().track(None, "Job ran", {"n": n, "pid": os.getpid()})
+    return os.getpid()
+
+
+def record_then_fail(n: int) -> None:
+    client().track(None, "Job ran", {"n": n, "pid": os.getpid()})
+    raise RuntimeError(f"job {n} failed on purpose")
+
+
+def record_as(distinct_id: str, n: int) -> int:
+    client().track(distinct_id, "Job ran", {"n": n, "pid": os.getpid()})
+    return os.getpid()
