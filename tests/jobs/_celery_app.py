@@ -44,3 +44,9 @@ def record_async(n: int, flush: bool) -> int:
     # flush_after delivers before that loop ends.
     asyncio.run(async_client.flush_after(timeout=10)(work)() if flush else work())
     return os.getpid()
+
+
+@app.task(name="jobs.relay")
+def relay(n: int) -> str:
+    # queued from inside a task: the context it runs in is passed on
+    return str(record.delay(n).id)

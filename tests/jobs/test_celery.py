@@ -97,7 +97,7 @@ def test_prefork_children_recycled_and_warm_shutdown_lose_nothing(
     assert len({e["properties"]["$insert_id"] for e in events}) == tasks
 
 
-def test_async_client_in_tasks_and_at_child_exit(
+def test_async_client_in_tasks_and_at_child_exit_and_context_passed_on(
     producer: Any, redis_url: str, mixtrack_collector: Collector, start_process: Any
 ) -> None:
     worker = start_worker(
@@ -108,8 +108,11 @@ def test_async_client_in_tasks_and_at_child_exit(
     with mixtrack.context(distinct_id="user-8"):
         flushed = [producer.record_async.delay(n, True) for n in range(3)]
         left = [producer.record_async.delay(n, False) for n in range(3, 6)]
+        relays = [producer.relay.delay(n) for n in (100, 101)]
     for result in flushed + left:
         result.get(timeout=90)
+    for relay in relays:  # the tasks the relays queued ran too
+        producer.app.AsyncResult(relay.get(timeout=90)).get(timeout=90)
 
     # flush_after inside the task delivered before the task returned
     early = mixtrack_collector.wait_for(3, "Async task ran", timeout=30)
@@ -120,6 +123,9 @@ def test_async_client_in_tasks_and_at_child_exit(
     events = mixtrack_collector.wait_for(6, "Async task ran", timeout=10)
     assert sorted(e["properties"]["n"] for e in events) == list(range(6)), worker.output()
     assert {e["properties"]["distinct_id"] for e in events} == {"user-8"}
+    relayed = mixtrack_collector.wait_for(2, "Task ran", timeout=10)
+    assert sorted(e["properties"]["n"] for e in relayed) == [100, 101]
+    assert {e["properties"]["distinct_id"] for e in relayed} == {"user-8"}
     assert mixtrack_collector.stats()["duplicates_dropped"] == 0
 
 
