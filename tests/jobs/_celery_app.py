@@ -23,15 +23,23 @@ app.conf.update(
 
 client = mixtrack.Client.from_env()
 async_client = mixtrack.AsyncClient.from_env()
-instrumentations = [
-    mixtrack_celery.instrument(app, client),
-    mixtrack_celery.instrument(app, async_client),
-]
+# JOBS_INSTRUMENT=0 runs the same app without the integration: the control experiment
+instrumentations = (
+    [mixtrack_celery.instrument(app, client), mixtrack_celery.instrument(app, async_client)]
+    if os.environ.get("JOBS_INSTRUMENT", "1") == "1"
+    else []
+)
 
 
 @app.task(name="jobs.record")
 def record(n: int) -> int:
     client.track(None, "Task ran", {"n": n, "pid": os.getpid()})
+    return os.getpid()
+
+
+@app.task(name="jobs.record_as")
+def record_as(distinct_id: str, n: int) -> int:
+    client.track(distinct_id, "Task ran", {"n": n, "pid": os.getpid()})
     return os.getpid()
 
 

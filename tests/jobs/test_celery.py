@@ -97,6 +97,22 @@ def test_prefork_children_recycled_and_warm_shutdown_lose_nothing(
     assert len({e["properties"]["$insert_id"] for e in events}) == tasks
 
 
+def test_without_instrument_recycled_children_lose_their_events(
+    producer: Any, redis_url: str, mixtrack_collector: Collector, start_process: Any
+) -> None:
+    # The control: the same worker without the integration. A child ends with os._exit.
+    worker = start_worker(
+        start_process,
+        worker_env(mixtrack_collector, redis_url, JOBS_INSTRUMENT="0"),
+        "--pool", "prefork", "--concurrency", "2", "--max-tasks-per-child", "1",
+    )  # fmt: skip
+    results = [producer.record_as.delay("user-control", n) for n in range(4)]
+    assert len({result.get(timeout=90) for result in results}) == 4  # four children, all gone
+    worker.signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 0, worker.output()
+    assert mixtrack_collector.events("Task ran") == []
+
+
 def test_async_client_in_tasks_and_at_child_exit_and_context_passed_on(
     producer: Any, redis_url: str, mixtrack_collector: Collector, start_process: Any
 ) -> None:
