@@ -48,6 +48,7 @@ def test_each_work_horse_delivers_its_jobs_events_as_the_queuing_user(
     with mixtrack.context(distinct_id="user-21", plan="team"):
         jobs = [queue.enqueue(_rq_jobs.record, n) for n in range(6)]
         failing = queue.enqueue(_rq_jobs.record_then_fail, 6)
+        async_jobs = [queue.enqueue(_rq_jobs.record_async, n) for n in range(2)]
     assert mixtrack_rq.carried_context(jobs[0]) == ("user-21", {"plan": "team"})
 
     run_burst_worker(start_process, mixtrack_collector, redis_url, "mixtrack_rq.Worker")
@@ -61,6 +62,10 @@ def test_each_work_horse_delivers_its_jobs_events_as_the_queuing_user(
     assert {e["properties"]["distinct_id"] for e in events} == {"user-21"}
     assert {e["properties"]["plan"] for e in events} == {"team"}
     assert {e["properties"]["pid"] for e in events if e["properties"]["n"] < 6} == set(pids)
+    async_events = mixtrack_collector.events("Async job ran")
+    assert sorted(e["properties"]["n"] for e in async_events) == [0, 1]
+    assert {e["properties"]["distinct_id"] for e in async_events} == {"user-21"}
+    assert all(job.get_status() == rq.job.JobStatus.FINISHED for job in async_jobs)
     assert mixtrack_collector.stats()["duplicates_dropped"] == 0
 
 
