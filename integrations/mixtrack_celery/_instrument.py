@@ -33,40 +33,43 @@ log = logging.getLogger("mixtrack")
 HEADER = "mixtrack_context"
 
 
-class Instrumentation:
-    """The signal handlers that :func:`instrument` connected for one app and client.
+class _Carrier:
+    """Carries the context for every instrumented app of the process, once.
 
-    >>> instrumentation = mixtrack_celery.instrument(app, client)  # doctest: +SKIP
-    >>> instrumentation.uninstrument()  # disconnects them again  # doctest: +SKIP
+    One per process, whatever the number of ``instrument()`` calls: a task must enter its
+    context once, or two blocks left in the wrong order would leave it in force afterwards.
     """
 
-    def __init__(self, app: Celery, client: mixtrack.Client | mixtrack.AsyncClient) -> None:
-        from celery import signals
-
-        self.app = app
-        self.client = client
+    def __init__(self) -> None:
+        self._apps: list[Celery] = []
         self._open: dict[str, AbstractContextManager[Any]] = {}
         self._lock = threading.Lock()
-        self._connections = [
+
+    def _connections(self) -> list[tuple[Any, Any]]:
+        from celery import signals
+
+        return [
             (signals.before_task_publish, self._on_publish),
             (signals.task_prerun, self._on_prerun),
             (signals.task_postrun, self._on_postrun),
-            (signals.worker_process_shutdown, self._on_process_shutdown),
-            (signals.worker_shutdown, self._on_worker_shutdown),
         ]
-        for signal, receiver in self._connections:
-            # weak=False: bound methods of this object are the receivers; it keeps them alive
-            signal.connect(receiver, weak=False)
 
-    def uninstrument(self) -> None:
-        """Disconnects the handlers (the client stays open).
+    def add(self, app: Celery) -> None:
+        with self._lock:
+            first = not self._apps
+            self._apps.append(app)
+        if first:
+            for signal, receiver in self._connections():
+                signal.connect(receiver, weak=False)
 
-        >>> instrumentation.uninstrument()  # doctest: +SKIP
-        """
-        for signal, receiver in self._connections:
-            signal.disconnect(receiver)
-
-    # -- the queuing side --------------------------------------------------------------------
+    def remove(self, app: Celery) -> None:
+        with self._lock:
+            if app in self._apps:
+                self._apps.remove(app)
+            last = not self._apps
+        if last:
+            for signal, receiver in self._connections():
+                signal.disconnect(receiver)
 
     def _on_publish(self, headers: dict[str, Any] | None = None, **_: Any) -> None:
         ctx = current_context()
@@ -77,19 +80,18 @@ class Instrumentation:
             HEADER, {"distinct_id": ctx.distinct_id, "properties": dict(ctx.properties)}
         )
 
-    # -- the task side -----------------------------------------------------------------------
-
     def _on_prerun(self, task_id: str | None = None, task: Any = None, **_: Any) -> None:
-        if task is None or task_id is None or getattr(task, "app", None) is not self.app:
+        app = getattr(task, "app", None)
+        if task_id is None or not any(app is known for known in self._apps):
             return
         carried = _carried(task.request)
         if carried is None:
             return
         distinct_id, properties = carried
-        block = mixtrack.context(distinct_id, **properties)
         try:
+            block = mixtrack.context(distinct_id, **properties)
             block.__enter__()
-        except mixtrack.ValidationError:
+        except (mixtrack.ValidationError, TypeError):
             log.warning("mixtrack: task %s carried an unusable context header", task_id)
             return
         with self._lock:
@@ -103,7 +105,43 @@ class Instrumentation:
         if block is not None:
             block.__exit__(None, None, None)
 
-    # -- the end of a process ----------------------------------------------------------------
+
+_carrier = _Carrier()
+
+
+class Instrumentation:
+    """What :func:`instrument` connected for one app and client.
+
+    >>> instrumentation = mixtrack_celery.instrument(app, client)  # doctest: +SKIP
+    >>> instrumentation.uninstrument()  # disconnects it again  # doctest: +SKIP
+    """
+
+    def __init__(self, app: Celery, client: mixtrack.Client | mixtrack.AsyncClient) -> None:
+        from celery import signals
+
+        self.app = app
+        self.client = client
+        self._connections = [
+            (signals.worker_process_shutdown, self._on_process_shutdown),
+            (signals.worker_shutdown, self._on_worker_shutdown),
+        ]
+        for signal, receiver in self._connections:
+            # weak=False: bound methods of this object are the receivers; it keeps them alive
+            signal.connect(receiver, weak=False)
+        _carrier.add(app)
+        self._connected = True
+
+    def uninstrument(self) -> None:
+        """Disconnects the handlers (the client stays open). Calling it again does nothing.
+
+        >>> instrumentation.uninstrument()  # doctest: +SKIP
+        """
+        if not self._connected:
+            return
+        self._connected = False
+        for signal, receiver in self._connections:
+            signal.disconnect(receiver)
+        _carrier.remove(self.app)
 
     def _on_process_shutdown(self, **_: Any) -> None:
         settle_client(self.client, closing=True)

@@ -87,7 +87,7 @@ class _Settling:
         try:
             block = mixtrack.context(distinct_id, **properties)
             block.__enter__()
-        except mixtrack.ValidationError:
+        except (mixtrack.ValidationError, TypeError):
             log.warning("mixtrack: job %s carried an unusable context in meta", job.id)
             return bool(perform(job, *args, **kwargs))
         try:

@@ -83,3 +83,31 @@ def test_uninstrument_stops_carrying(app: Celery, instrumented: Any) -> None:
 def test_instrument_refuses_what_is_not_a_client(app: Celery) -> None:
     with pytest.raises(mixtrack.ConfigError, match=r"needs a mixtrack\.Client .* got str"):
         mixtrack_celery.instrument(app, "PROJECT_TOKEN")  # type: ignore[arg-type]
+
+
+def test_the_task_runs_in_the_carried_context_once_and_leaves_none_behind(app: Celery) -> None:
+    # Two clients instrumented (a Client and an AsyncClient, say): the context is entered
+    # once per task, and nothing of it stays in force after the task.
+    from mixtrack._context import current_context
+
+    seen: list[tuple[str | None, dict[str, Any]]] = []
+
+    @app.task(name="headers.look")
+    def look() -> None:
+        ctx = current_context()
+        seen.append((ctx.distinct_id, dict(ctx.properties)))
+
+    clients = [mixtrack.Client("tok", api_host="http://127.0.0.1:1") for _ in range(2)]
+    instrumentations = [mixtrack_celery.instrument(app, client) for client in clients]
+    try:
+        carried = {"distinct_id": "user-42", "properties": {"plan": "pro"}}
+        look.apply(headers={mixtrack_celery.HEADER: carried})
+        look.apply()
+    finally:
+        for instrumentation in instrumentations:
+            instrumentation.uninstrument()
+            instrumentation.uninstrument()  # a second call does nothing
+        for client in clients:
+            client.shutdown(timeout=0.1)
+    assert seen == [("user-42", {"plan": "pro"}), (None, {})]
+    assert current_context().distinct_id is None
