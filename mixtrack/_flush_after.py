@@ -209,6 +209,8 @@ def settle_process_clients(*, closing: bool) -> None:
 
 
 def _settle_async(client: Any, budget: float, *, closing: bool) -> None:
+    if not client.stats().pending:
+        return  # nothing to deliver: no need for a loop of its own
     try:
         asyncio.get_running_loop()
     except RuntimeError:

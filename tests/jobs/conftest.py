@@ -32,14 +32,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def worker_env(collector: Collector, redis_url: str, **extra: str) -> dict[str, str]:
     """The environment of a worker process: the collector, the broker, and a flush interval
-    of a minute, so that what arrives early was delivered by a flush, not by the timer."""
+    of an hour, so that what arrives early was delivered by a flush, not by the timer."""
     env = dict(os.environ)
     env.update(
         PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]),
         PYTHONUNBUFFERED="1",
         MIXTRACK_TOKEN=TOKEN,
         MIXTRACK_API_HOST=collector.url,
-        MIXTRACK_FLUSH_INTERVAL="60",
+        MIXTRACK_FLUSH_INTERVAL="3600",
         MIXTRACK_SHUTDOWN_TIMEOUT="10",
         JOBS_REDIS_URL=redis_url,
     )

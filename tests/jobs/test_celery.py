@@ -78,7 +78,7 @@ def test_prefork_children_recycled_and_warm_shutdown_lose_nothing(
     assert all(count <= 2 for count in ran.values()), worker.output()
     assert len(recycled) >= 3 and alive, ran  # 9 tasks, 2 per child: some still running
 
-    # A recycled child delivered its events on its way out (the timer is a minute away).
+    # A recycled child delivered its events on its way out (the timer is an hour away).
     expected_early = sum(ran[pid] for pid in recycled)
     early = mixtrack_collector.wait_for(expected_early, "Task ran", timeout=30)
     assert set(by_pid(early)) == recycled, worker.output()
@@ -157,7 +157,7 @@ def test_sighup_restart_of_a_solo_worker_delivers_before_it_re_executes(
         results = [producer.record.delay(n) for n in range(4)]
     pids = {result.get(timeout=90) for result in results}
     assert pids == {worker.popen.pid}
-    assert not mixtrack_collector.events("Task ran")  # held: the timer is a minute away
+    assert not mixtrack_collector.events("Task ran")  # held: the timer is an hour away
 
     worker.signal(signal.SIGHUP)
     events = mixtrack_collector.wait_for(4, "Task ran", timeout=60)

@@ -21,8 +21,8 @@ TOKEN = "jobs-token"
 
 @pytest.fixture
 def client(mixtrack_collector: Collector) -> Iterator[mixtrack.Client]:
-    # a minute between timed flushes: whatever arrives at once was flushed by flush_after
-    with mixtrack.Client(TOKEN, api_host=mixtrack_collector.url, flush_interval=60) as client:
+    # an hour between timed flushes: whatever arrives at once was flushed by flush_after
+    with mixtrack.Client(TOKEN, api_host=mixtrack_collector.url, flush_interval=3600) as client:
         yield client
 
 
@@ -76,7 +76,7 @@ def test_sync_client_on_an_async_handler(
 
 
 def test_async_client_decorator_and_async_with(mixtrack_collector: Collector) -> None:
-    client = mixtrack.AsyncClient(TOKEN, api_host=mixtrack_collector.url, flush_interval=60)
+    client = mixtrack.AsyncClient(TOKEN, api_host=mixtrack_collector.url, flush_interval=3600)
 
     @client.flush_after(timeout=5)
     async def handler(n: int) -> int:
@@ -135,7 +135,7 @@ import mixtrack
 
 api_host, mode = sys.argv[1], sys.argv[2]
 if mode == "async":
-    client = mixtrack.AsyncClient("jobs-token", api_host=api_host, flush_interval=60)
+    client = mixtrack.AsyncClient("jobs-token", api_host=api_host, flush_interval=3600)
 
     @client.flush_after(timeout=10)
     async def handler():
@@ -144,7 +144,7 @@ if mode == "async":
 
     asyncio.run(handler())
 else:
-    client = mixtrack.Client("jobs-token", api_host=api_host, flush_interval=60)
+    client = mixtrack.Client("jobs-token", api_host=api_host, flush_interval=3600)
 
     def handler():
         for n in range(50):

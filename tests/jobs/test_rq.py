@@ -87,7 +87,7 @@ def test_simple_worker_flushes_after_each_job_and_keeps_its_client(
     monkeypatch.setattr(
         _rq_jobs,
         "_client",
-        mixtrack.Client("jobs-token", api_host=mixtrack_collector.url, flush_interval=60),
+        mixtrack.Client("jobs-token", api_host=mixtrack_collector.url, flush_interval=3600),
     )
     queue = mixtrack_rq.Queue("jobs", connection=connection)
     with mixtrack.context(distinct_id="user-23"):
