@@ -3,6 +3,7 @@ redis-server, sending to the session's real collector."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import rq
 
 import mixtrack
 from mixtrack.testing import Collector
+from tests._redis import free_port
 from tests.jobs import _rq_jobs
 from tests.jobs.conftest import PYTHON, worker_env
 
@@ -30,15 +32,16 @@ def connection(redis_url: str) -> Any:
 
 
 def run_burst_worker(
-    start_process: Any, collector: Collector, redis_url: str, worker_class: str
-) -> None:
-    """``rq worker --burst``: works the queue empty, then stops by itself."""
+    start_process: Any, collector: Collector, redis_url: str, worker_class: str, **env: str
+) -> str:
+    """``rq worker --burst``: works the queue empty, then stops by itself. Its output."""
     command = [
         str(Path(PYTHON).with_name("rq")), "worker", "--burst",
         "--url", redis_url, "--worker-class", worker_class, "jobs",
     ]  # fmt: skip
-    worker = start_process(command, worker_env(collector, redis_url))
+    worker = start_process(command, worker_env(collector, redis_url, **env))
     assert worker.wait(timeout=120) == 0, worker.output()
+    return str(worker.output())
 
 
 def test_each_work_horse_delivers_its_jobs_events_as_the_queuing_user(
@@ -109,3 +112,22 @@ def test_simple_worker_flushes_after_each_job_and_keeps_its_client(
     assert client.flush(timeout=5)
     assert mixtrack_collector.events("After the jobs")
     client.shutdown(timeout=5)
+
+
+def test_a_horse_that_cannot_deliver_exits_within_the_budget_and_says_so(
+    connection: Any, redis_url: str, mixtrack_collector: Collector, start_process: Any
+) -> None:
+    # Nothing listens where the client sends: the horse gives up after shutdown_timeout,
+    # counts the event as dropped and logs it; the job itself is not failed by it.
+    queue = mixtrack_rq.Queue("jobs", connection=connection)
+    job = queue.enqueue(_rq_jobs.record_as, "user-25", 0)
+    output = run_burst_worker(
+        start_process,
+        mixtrack_collector,
+        redis_url,
+        "mixtrack_rq.Worker",
+        MIXTRACK_API_HOST=f"http://127.0.0.1:{free_port()}",
+        MIXTRACK_SHUTDOWN_TIMEOUT="0.5",
+    )
+    assert job.get_status() == rq.job.JobStatus.FINISHED
+    assert re.search(r"^mixtrack: .*dropped", output, re.MULTILINE), output
