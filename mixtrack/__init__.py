@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mixtrack._config import Config
 from mixtrack._context import context
+from mixtrack._flush_after import AsyncFlushAfter, FlushAfter
 from mixtrack._result import FlushResult
 from mixtrack._stats import Stats
 from mixtrack._version import __version__
@@ -26,10 +27,12 @@ from mixtrack.errors import (
 
 __all__ = [
     "AsyncClient",
+    "AsyncFlushAfter",
     "Client",
     "Config",
     "ConfigError",
     "DeliveryError",
+    "FlushAfter",
     "FlushResult",
     "HTTPStatusError",
     "MixtrackError",

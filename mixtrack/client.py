@@ -11,6 +11,7 @@ import attrs
 
 from mixtrack._api import Calls
 from mixtrack._config import Config
+from mixtrack._flush_after import FlushAfter
 from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register, report_drops
 from mixtrack._message import InsertIds
@@ -127,6 +128,17 @@ class Client(Calls):
             self._worker.start()
         settled = self._queue.wait_settled(target, deadline)
         return self._window.close(at_call, self.stats(), settled=settled)
+
+    def flush_after(self, timeout: float = 5.0) -> FlushAfter:
+        """A decorator and context manager that flushes when the wrapped code returns or
+        raises, so a serverless handler or script that is frozen or exits right after loses
+        nothing; see :class:`~mixtrack.FlushAfter`.
+
+        >>> @client.flush_after(timeout=2.0)  # doctest: +SKIP
+        ... def handler(event, context):
+        ...     client.track(event["user"], "Invoked")
+        """
+        return FlushAfter(self, timeout)
 
     def shutdown(self, timeout: float | None = None) -> FlushResult:
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)

@@ -22,6 +22,8 @@ PUBLIC_MODULES = [
     "mixtrack.demo",
     "mixtrack_flask",
     "mixtrack_flags",
+    "mixtrack_celery",
+    "mixtrack_rq",
 ]
 
 
@@ -50,6 +52,8 @@ def test_the_design_names_are_exported():
         "TransportError",
         "HTTPStatusError",
         "RetriesExhausted",
+        "FlushAfter",
+        "AsyncFlushAfter",
     ]:
         assert name in mixtrack.__all__
 
@@ -60,3 +64,13 @@ def test_exception_tree():
     for cls in (mixtrack.TransportError, mixtrack.HTTPStatusError, mixtrack.RetriesExhausted):
         assert issubclass(cls, mixtrack.DeliveryError)
         assert issubclass(cls, mixtrack.MixtrackError)
+
+
+def test_the_job_integrations_export_their_design_names():
+    import mixtrack_celery
+    import mixtrack_rq
+
+    assert "instrument" in mixtrack_celery.__all__
+    assert "Worker" in mixtrack_rq.__all__
+    assert callable(mixtrack.Client.flush_after)
+    assert callable(mixtrack.AsyncClient.flush_after)
