@@ -45,3 +45,25 @@ def test_force_login_neither_warns_nor_exposes(
     assert mixtrack_collector.events("$identify") == []
     assert mixtrack_collector.events("$experiment_started") == []
     assert client.get("/whoami").json()["distinct_id"] == str(user.pk)
+
+
+def test_the_system_check_reports_unknown_experiments_in_templates(
+    plugin: Any, settings: Any, tmp_path: Any
+) -> None:
+    from mixtrack_django.checks import check_template_experiments
+
+    (tmp_path / "typo.html").write_text(
+        '{% load mixtrack %}{% experiment "pricng_page_layout" as layout %}'
+        '{% experiment "pricing_page_layout" as ok %}'
+    )
+    (tmp_path / "typo.jinja").write_text('{% set x = experiment("checkout_redsign") %}')
+    assert check_template_experiments() == []
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]},
+        *settings.TEMPLATES[1:],
+    ]
+    found = check_template_experiments()
+    assert [message.id for message in found] == ["mixtrack_django.W003"] * 2
+    messages = sorted(message.msg for message in found)
+    assert "typo.html names experiment 'pricng_page_layout'" in messages[0]
+    assert "typo.jinja names experiment 'checkout_redsign'" in messages[1]
