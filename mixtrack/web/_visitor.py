@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -168,6 +169,29 @@ def user_agent_properties(user_agent: str) -> dict[str, Any]:
     if device is not None and device.family not in ("Other", "Mac"):
         props["$device"] = device.family
     return props
+
+
+_warming = threading.Lock()
+_warmed = False
+
+
+def warm_user_agent_parser() -> None:
+    """Load the User-Agent rules in a background thread, once per process.
+
+    Loading them takes most of a second; done at app setup (before a pre-forking server
+    forks), the first request does not wait for it.
+    """
+    global _warmed
+    with _warming:
+        if _warmed:
+            return
+        _warmed = True
+    threading.Thread(
+        target=user_agent_properties,
+        args=("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0",),
+        name="mixtrack-ua-rules",
+        daemon=True,
+    ).start()
 
 
 def utm_parameters(url: str) -> dict[str, str]:
