@@ -171,27 +171,23 @@ def user_agent_properties(user_agent: str) -> dict[str, Any]:
     return props
 
 
-_warming = threading.Lock()
+_warm = threading.Lock()
 _warmed = False
 
 
 def warm_user_agent_parser() -> None:
-    """Load the User-Agent rules in a background thread, once per process.
+    """Load the User-Agent rules now, once per process (it takes most of a second).
 
-    Loading them takes most of a second; done at app setup (before a pre-forking server
-    forks), the first request does not wait for it.
+    Done at app setup, so the first request does not wait for it, and before a pre-forking
+    server (gunicorn ``--preload``) forks, so workers inherit the loaded rules. Not in a
+    background thread: a fork while it held the parser's locks would leave them held in
+    the workers.
     """
     global _warmed
-    with _warming:
-        if _warmed:
-            return
-        _warmed = True
-    threading.Thread(
-        target=user_agent_properties,
-        args=("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0",),
-        name="mixtrack-ua-rules",
-        daemon=True,
-    ).start()
+    with _warm:
+        if not _warmed:
+            user_agent_properties("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0")
+            _warmed = True
 
 
 def utm_parameters(url: str) -> dict[str, str]:
