@@ -20,7 +20,9 @@ PUBLIC_MODULES = [
     "mixtrack.audit",
     "mixtrack.importer",
     "mixtrack.demo",
+    "mixtrack.web",
     "mixtrack_flask",
+    "mixtrack_fastapi",
     "mixtrack_flags",
     "mixtrack_celery",
     "mixtrack_rq",
@@ -73,3 +75,21 @@ def test_the_job_integrations_export_their_design_names():
     assert "Worker" in mixtrack_rq.__all__
     assert callable(mixtrack.Client.flush_after)
     assert callable(mixtrack.AsyncClient.flush_after)
+
+
+def test_the_web_layer_names_are_exported():
+    import mixtrack_fastapi
+
+    import mixtrack.web
+
+    for name in [
+        "WebApp",
+        "RequestTracker",
+        "RequestInfo",
+        "OPTIONS",
+        "Endpoints",
+        "read_settings",
+    ]:
+        assert name in mixtrack.web.__all__
+    for name in ["Mixtrack", "get_tracker", "CurrentTracker"]:
+        assert name in mixtrack_fastapi.__all__
