@@ -1,0 +1,336 @@
+"""Exposure when visible: the browser says *when* a variant is seen, the server decides *whether*.
+
+A template opts in per experiment; the variant is then not exposed at render. The element
+showing it carries ``data-mixtrack-exposure="<token>"`` (:meth:`VisibleExposure.attributes`),
+the page loads ``/_mixtrack/exposure.js`` (:meth:`VisibleExposure.script_tag`), and when the
+element has been at least half visible for the dwell time while the page is visible, the
+script posts the token to ``POST /_mixtrack/exposure`` on the app's own origin. There
+:meth:`VisibleExposure.receive` checks the token (signature, age, the visitor it was issued
+to), the request's origin and the visitor's rate, then lets the ledger decide first-time or
+not, and the app's client tracks ``$experiment_started``. The framework adapters only
+translate their request into a :class:`Beacon` and the :class:`BeaconAnswer` back.
+
+>>> visible = VisibleExposure(experiments, secret="app-secret")  # doctest: +SKIP
+>>> visible.attributes(variant)  # doctest: +SKIP
+'data-mixtrack-exposure="WyJ1c2VyLTQyIiwib2ZmZXIi..."'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+
+import mixtrack
+from mixtrack.errors import ConfigError
+from mixtrack.exposure import Experiments, Variant
+from mixtrack.exposure._exposure import exposure_key
+from mixtrack.exposure._rendered import EXPOSURE_MODE, Render, render_key
+from mixtrack.exposure._token import ExposureTokens, TokenError
+from mixtrack.web._rate import RateLimiter
+
+__all__ = [
+    "ENDPOINT_PATH",
+    "SCRIPT_PATH",
+    "Beacon",
+    "BeaconAnswer",
+    "VisibleExposure",
+    "VisibleStats",
+]
+
+logger = logging.getLogger("mixtrack.exposure")
+
+SCRIPT_PATH = "/_mixtrack/exposure.js"
+"""Where the app serves the exposure script (``GET``)."""
+ENDPOINT_PATH = "/_mixtrack/exposure"
+"""Where the script posts tokens (``POST``)."""
+ATTRIBUTE = "data-mixtrack-exposure"
+
+# A beacon carries one token (or a small JSON object holding it); more is not ours.
+MAX_BODY = 4096
+_DeferTrack = Callable[[str, Mapping[str, Any]], None]
+
+
+@attrs.frozen
+class Beacon:
+    """One request to the exposure endpoint, as the framework adapter saw it.
+
+    ``visitor_ids``: every id the request's visitor holds (the anonymous id from the cookie
+    and, when logged in, the user id); ``rate_key``: who is rate-limited (default: the first
+    id). ``host`` is the request's ``Host``; ``origin`` and ``fetch_site`` the ``Origin`` and
+    ``Sec-Fetch-Site`` headers when the browser sent them. ``properties``: the visitor's
+    request context (ip, browser, ...), put on the exposure.
+
+    >>> Beacon("POST", b"<token>", "text/plain", ("$device:7f3",), host="shop.example")
+    ... # doctest: +ELLIPSIS
+    Beacon(method='POST', ...)
+    """
+
+    method: str
+    body: bytes
+    content_type: str | None
+    visitor_ids: tuple[str | None, ...]
+    host: str | None = None
+    origin: str | None = None
+    fetch_site: str | None = None
+    properties: Mapping[str, Any] = attrs.field(factory=dict)
+    rate_key: str | None = None
+
+
+@attrs.frozen
+class BeaconAnswer:
+    """What the endpoint answers: a status, a small JSON body and headers.
+
+    >>> BeaconAnswer(403, {"error": "forged"}).content()
+    b'{"error":"forged"}'
+    """
+
+    status: int
+    body: Mapping[str, Any]
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+    def content(self) -> bytes:
+        """The body as compact JSON bytes."""
+        return json.dumps(dict(self.body), separators=(",", ":")).encode()
+
+    content_type = "application/json"
+
+
+@attrs.frozen
+class VisibleStats:
+    """Counters since the :class:`VisibleExposure` was created.
+
+    ``exposed``: beacons that produced ``$experiment_started``; ``duplicates``: already
+    exposed (a reload, a second scroll); ``excluded``: no longer in the experiment;
+    ``refused``: 4xx answers by reason (``forged``, ``not_yours``, ``cross_site``,
+    ``rate_limited``...); ``renders``: render events recorded; ``ledger_errors``: render
+    bookkeeping that could not reach the ledger (the render event is sent anyway).
+    """
+
+    beacons: int = 0
+    exposed: int = 0
+    duplicates: int = 0
+    excluded: int = 0
+    renders: int = 0
+    ledger_errors: int = 0
+    refused: Mapping[str, int] = attrs.field(factory=dict)
+
+
+def _script_bytes() -> bytes:
+    return resources.files("mixtrack.web").joinpath("static/exposure.js").read_bytes()
+
+
+class VisibleExposure:
+    """Tokens, the script and the endpoint of exposure when visible, for one app.
+
+    - ``experiments``: the app's :class:`~mixtrack.exposure.Experiments` (its ledger makes
+      the exposure once per person and experiment, across the fleet);
+    - ``secret``: the app's secret key, or a list (the first signs, all verify);
+    - ``dwell``: seconds an element must stay at least half visible (default 0.5);
+    - ``max_age``: seconds a token stays good (default a day);
+    - ``rate``: the per-visitor :class:`~mixtrack.web._rate.RateLimiter`;
+    - ``track_renders``: record each first render as ``Experiment rendered``, which is what
+      the audit and live view count as "rendered but never seen" (default True; False saves
+      one event per person and experiment and loses that figure).
+
+    >>> visible = VisibleExposure(experiments, secret="app-secret", dwell=1.0)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        experiments: Experiments,
+        secret: str | bytes | Sequence[str | bytes],
+        *,
+        dwell: float = 0.5,
+        max_age: float = 86400.0,
+        rate: RateLimiter | None = None,
+        track_renders: bool = True,
+    ) -> None:
+        if not isinstance(dwell, (int, float)) or isinstance(dwell, bool) or not 0 <= dwell <= 60:
+            raise ConfigError(f"dwell must be between 0 and 60 seconds, got {dwell!r}")
+        self.experiments = experiments
+        self.tokens = ExposureTokens(secret, max_age=max_age)
+        self.dwell = float(dwell)
+        self.rate = rate if rate is not None else RateLimiter()
+        self.track_renders = track_renders
+        self.script = _script_bytes()
+        self.script_etag = '"' + hashlib.sha256(self.script).hexdigest()[:16] + '"'
+        self._counts: dict[str, int] = {}
+        self._refused: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] = self._counts.get(name, 0) + 1
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def rendered(self, variant: Variant, track_on_delivery: _DeferTrack) -> None:
+        """Record that ``variant`` was rendered to be exposed when seen.
+
+        ``track_on_delivery(event, properties)`` is the adapter's way of sending an event
+        only if the page is delivered. Sends ``Experiment rendered`` the first time per
+        person and experiment, and nothing for someone already exposed or not in it.
+        """
+        name = variant.name
+        if not self.track_renders or name is None or not variant.in_experiment:
+            return
+        ledger = self.experiments.ledger
+        try:
+            if ledger.get(exposure_key(variant.distinct_id, variant.experiment)) is not None:
+                return
+            if not ledger.add(render_key(variant.distinct_id, variant.experiment), name):
+                return
+        except Exception:
+            # The render figure is bookkeeping: a ledger outage must not cost the page, and
+            # a duplicate render event only repeats a count the audit takes per person.
+            logger.exception("could not record the render of %r in the ledger", variant)
+            self._count("ledger_errors")
+        render = Render(variant.distinct_id, variant.experiment, name, time.time())
+        track_on_delivery(render.event, {**render.properties(), "$insert_id": render.insert_id})
+        self._count("renders")
+
+    def token(self, variant: Variant) -> str | None:
+        """The exposure token for ``variant``; None when it is not in the experiment."""
+        if variant.name is None or not variant.in_experiment:
+            return None
+        return self.tokens.issue(variant.distinct_id, variant.experiment, variant.name)
+
+    def attributes(self, variant: Variant) -> str:
+        """``data-mixtrack-exposure="<token>"`` for the element showing ``variant``.
+
+        Empty for a variant that is not in the experiment: there is nothing to expose.
+        """
+        token = self.token(variant)
+        return "" if token is None else f'{ATTRIBUTE}="{html.escape(token)}"'
+
+    def script_tag(self, nonce: str | None = None, prefix: str = "") -> str:
+        """The ``<script>`` element loading the exposure script (with a CSP ``nonce``).
+
+        ``prefix`` is the app's mount point when it is not served at ``/``.
+        """
+        attrs_ = [
+            f'src="{html.escape(prefix + SCRIPT_PATH)}?v={self.script_etag.strip(chr(34))}"',
+            f'data-endpoint="{html.escape(prefix + ENDPOINT_PATH)}"',
+            f'data-dwell="{int(self.dwell * 1000)}"',
+        ]
+        if nonce:
+            attrs_.append(f'nonce="{html.escape(nonce)}"')
+        return f"<script {' '.join(attrs_)} defer></script>"
+
+    def script_headers(self) -> dict[str, str]:
+        """Headers for ``GET /_mixtrack/exposure.js``."""
+        return {
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Cache-Control": "public, max-age=86400",
+            "ETag": self.script_etag,
+            "X-Content-Type-Options": "nosniff",
+        }
+
+    # -- the endpoint ---------------------------------------------------------------------
+
+    def _refuse(self, status: int, reason: str, message: str, **headers: str) -> BeaconAnswer:
+        with self._lock:
+            self._refused[reason] = self._refused.get(reason, 0) + 1
+        logger.warning("exposure beacon refused (%s): %s", reason, message)
+        return BeaconAnswer(status, {"error": reason, "message": message}, headers)
+
+    def receive(self, beacon: Beacon) -> BeaconAnswer:
+        """Answer one ``POST /_mixtrack/exposure``: verify, then expose once, or refuse.
+
+        200 with ``{"exposed": true}`` when this beacon produced the exposure, ``false``
+        (and a ``reason``) when the person was already exposed or is no longer in the
+        experiment; 400 (unreadable), 403 (forged, expired, another visitor's token, a
+        cross-site request), 405, 413, 415, 429 (with ``Retry-After``) send nothing.
+        """
+        self._count("beacons")
+        if beacon.method.upper() != "POST":
+            return self._refuse(405, "method", f"use POST, not {beacon.method}", Allow="POST")
+        cross = _cross_site(beacon)
+        if cross:
+            return self._refuse(403, "cross_site", cross)
+        if len(beacon.body) > MAX_BODY:
+            return self._refuse(413, "too_large", f"a beacon is at most {MAX_BODY} bytes")
+        try:
+            text = _token_text(beacon.body, beacon.content_type)
+        except ValueError as exc:
+            return self._refuse(415 if "content type" in str(exc) else 400, "malformed", str(exc))
+        try:
+            token = self.tokens.verify(text, beacon.visitor_ids)
+        except TokenError as exc:
+            return self._refuse(400 if exc.problem == "malformed" else 403, exc.problem, str(exc))
+        key = beacon.rate_key or token.distinct_id
+        if not self.rate.allow(key):
+            after = str(self.rate.retry_after())
+            return self._refuse(
+                429, "rate_limited", f"too many beacons from {key!r}", **{"Retry-After": after}
+            )
+        variant = self.experiments.shown(
+            token.distinct_id, token.experiment, token.variant, {EXPOSURE_MODE: "visible"}
+        )
+        if not variant.in_experiment:
+            self._count("excluded")
+            return BeaconAnswer(200, {"exposed": False, "reason": "not in experiment"})
+        with mixtrack.context(**dict(beacon.properties)):
+            exposed = variant.expose()
+        self._count("exposed" if exposed else "duplicates")
+        return BeaconAnswer(200, {"exposed": exposed} | ({} if exposed else {"reason": "seen"}))
+
+    def stats(self) -> VisibleStats:
+        """A snapshot of the counters (see :class:`VisibleStats`)."""
+        with self._lock:
+            return VisibleStats(**self._counts, refused=dict(self._refused))
+
+    def __repr__(self) -> str:
+        return f"<VisibleExposure dwell={self.dwell:g}s {self.tokens!r}>"
+
+
+def _cross_site(beacon: Beacon) -> str | None:
+    """Why the request does not come from the app's own pages, or None."""
+    site = (beacon.fetch_site or "").lower()
+    if site and site not in ("same-origin", "none"):
+        return f"Sec-Fetch-Site is {beacon.fetch_site!r}; beacons come from the app's own pages"
+    origin = beacon.origin
+    if origin == "null":
+        # An opaque origin (sandboxed frame, data: page): never one of the app's pages.
+        return "Origin is 'null'; beacons come from the app's own pages"
+    host = beacon.host
+    if origin and host and urlsplit(origin).netloc.lower() != host.lower():
+        return f"Origin {origin!r} is not this app's host {host!r}"
+    return None
+
+
+def _token_text(body: bytes, content_type: str | None) -> str:
+    kind = (content_type or "text/plain").split(";")[0].strip().lower()
+    try:
+        text = body.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ValueError("the beacon body is not UTF-8 text") from None
+    if kind == "text/plain":
+        return text
+    if kind == "application/json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise ValueError("the beacon body is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("token"), str):
+            raise ValueError('a JSON beacon is {"token": "<exposure token>"}')
+        return str(data["token"])
+    if kind == "application/x-www-form-urlencoded":
+        values = parse_qs(text).get("token")
+        if not values:
+            raise ValueError("a form beacon has a token=<exposure token> field")
+        return values[0]
+    raise ValueError(
+        f"content type {content_type!r} is not one a beacon uses: send the token as "
+        "text/plain, application/json or a form"
+    )
