@@ -15,13 +15,9 @@ from typing import Any
 
 import attrs
 
-__all__ = ["RENDER_EVENT", "Render", "render_insert_id"]
+from mixtrack.protocol.rendered import EXPOSURE_MODE, RENDER_EVENT, VISIBLE
 
-RENDER_EVENT = "Experiment rendered"
-"""The event recording that a variant exposed when visible was put on a page."""
-
-EXPOSURE_MODE = "Exposure mode"
-"""Property on the render and on the exposure it leads to: ``"visible"``."""
+__all__ = ["EXPOSURE_MODE", "RENDER_EVENT", "Render", "render_insert_id"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -66,5 +62,5 @@ class Render:
         return {
             "Experiment name": self.experiment,
             "Variant name": self.variant,
-            EXPOSURE_MODE: "visible",
+            EXPOSURE_MODE: VISIBLE,
         }
