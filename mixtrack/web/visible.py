@@ -17,6 +17,7 @@ translate their request into a :class:`Beacon` and the :class:`BeaconAnswer` bac
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import html
 import json
@@ -280,8 +281,7 @@ class VisibleExposure:
         if not variant.in_experiment:
             self._count("excluded")
             return BeaconAnswer(200, {"exposed": False, "reason": "not in experiment"})
-        with mixtrack.context(**dict(beacon.properties)):
-            exposed = variant.expose()
+        exposed = contextvars.Context().run(_expose_now, variant, beacon.properties)
         self._count("exposed" if exposed else "duplicates")
         return BeaconAnswer(200, {"exposed": exposed} | ({} if exposed else {"reason": "seen"}))
 
@@ -292,6 +292,13 @@ class VisibleExposure:
 
     def __repr__(self) -> str:
         return f"<VisibleExposure dwell={self.dwell:g}s {self.tokens!r}>"
+
+
+def _expose_now(variant: Variant, properties: Mapping[str, Any]) -> bool:
+    # Run in an empty context: no request scope holds this exposure (the beacon's answer is
+    # the delivery), and only the visitor's properties given here go with it.
+    with mixtrack.context(**dict(properties)):
+        return variant.expose()
 
 
 def _cross_site(beacon: Beacon) -> str | None:

@@ -219,3 +219,14 @@ def test_bad_options_are_clear_errors(app: App):
         RateLimiter(burst=0)
     with pytest.raises(ConfigError, match="per_minute must be a positive number"):
         RateLimiter(per_minute=0)
+
+
+def test_the_exposure_leaves_at_once_even_inside_a_request_scope(app: App):
+    # The beacon's own request is the delivery: nothing holds its exposure back.
+    token = app.visible.token(app.experiments.variant(ANON, "offer")) or ""
+    with app.experiments.request_scope() as scope:
+        answer = app.beacon(token, properties={"$current_url": "http://shop.test/offer"})
+        assert dict(answer.body) == {"exposed": True}
+        assert scope.discard() == 0
+    [event] = app.events(EXPOSURE_EVENT)
+    assert event["properties"]["$current_url"] == "http://shop.test/offer"
