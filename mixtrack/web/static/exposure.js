@@ -18,10 +18,20 @@
   var sent = {};             // token -> true: one beacon per token per page
   var inView = new Map();    // element -> timer id (0 while waiting for the page to show)
   var observer = null;
+  // For single-page apps and tests: send(token) posts a token the app shows itself;
+  // sent lists what this page posted; waiting() counts elements in view, not yet sent.
+  var api = {
+    ready: false,
+    sent: [],
+    send: function (token) { if (typeof token === "string" && token) post(token); },
+    waiting: function () { return inView.size; },
+  };
+  window.mixtrackExposure = api;
 
   function post(token) {
     if (sent[token]) return;
     sent[token] = true;
+    api.sent.push(token);
     var queued = false;
     try {
       // A string body goes as text/plain: a CORS-safelisted type, so no preflight.
@@ -120,6 +130,7 @@
     }).observe(document.documentElement, {
       childList: true, subtree: true, attributes: true, attributeFilter: [ATTR],
     });
+    api.ready = true;
   }
 
   if (document.readyState === "loading") {
