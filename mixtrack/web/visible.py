@@ -126,6 +126,12 @@ class VisibleStats:
     refused: Mapping[str, int] = attrs.field(factory=dict)
 
 
+def _dwell(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 60:
+        raise ConfigError(f"dwell must be between 0 and 60 seconds, got {value!r}")
+    return float(value)
+
+
 def _script_bytes() -> bytes:
     return resources.files("mixtrack.web").joinpath("static/exposure.js").read_bytes()
 
@@ -156,11 +162,9 @@ class VisibleExposure:
         rate: RateLimiter | None = None,
         track_renders: bool = True,
     ) -> None:
-        if not isinstance(dwell, (int, float)) or isinstance(dwell, bool) or not 0 <= dwell <= 60:
-            raise ConfigError(f"dwell must be between 0 and 60 seconds, got {dwell!r}")
         self.experiments = experiments
         self.tokens = ExposureTokens(secret, max_age=max_age)
-        self.dwell = float(dwell)
+        self.dwell = _dwell(dwell)
         self.rate = rate if rate is not None else RateLimiter()
         self.track_renders = track_renders
         self.script = _script_bytes()
@@ -214,15 +218,19 @@ class VisibleExposure:
         token = self.token(variant)
         return "" if token is None else f'{ATTRIBUTE}="{html.escape(token)}"'
 
-    def script_tag(self, nonce: str | None = None, prefix: str = "") -> str:
+    def script_tag(
+        self, nonce: str | None = None, prefix: str = "", dwell: float | None = None
+    ) -> str:
         """The ``<script>`` element loading the exposure script (with a CSP ``nonce``).
 
-        ``prefix`` is the app's mount point when it is not served at ``/``.
+        ``prefix`` is the app's mount point when it is not served at ``/``; ``dwell``
+        replaces the app's dwell time for this page.
         """
+        seconds = self.dwell if dwell is None else _dwell(dwell)
         attrs_ = [
             f'src="{html.escape(prefix + SCRIPT_PATH)}?v={self.script_etag.strip(chr(34))}"',
             f'data-endpoint="{html.escape(prefix + ENDPOINT_PATH)}"',
-            f'data-dwell="{int(self.dwell * 1000)}"',
+            f'data-dwell="{round(seconds * 1000)}"',
         ]
         if nonce:
             attrs_.append(f'nonce="{html.escape(nonce)}"')
