@@ -44,6 +44,7 @@ __all__ = [
     "SCRIPT_PATH",
     "Beacon",
     "BeaconAnswer",
+    "RateLimiter",
     "VisibleExposure",
     "VisibleStats",
 ]
