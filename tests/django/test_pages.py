@@ -34,12 +34,18 @@ def test_anonymous_cookie_is_signed_and_kept(plugin: Any) -> None:
     cookie = first.cookies["mixtrack_anon"]
     assert cookie["httponly"]
     anon_id = first.json()["anon_id"]
-    assert anon_id.startswith("$device:") and anon_id in cookie.value
+    device_id, signed = anon_id.removeprefix("$device:"), cookie.value
+    assert anon_id.startswith("$device:") and cookie.value.startswith(device_id + ".")
+    assert cookie["max-age"] == 365 * 24 * 3600 and cookie["samesite"] == "Lax"
+    assert not cookie["secure"]  # plain http; https requests get Secure
     assert client.get("/whoami").json()["anon_id"] == anon_id
     assert "mixtrack_anon" not in client.get("/whoami").cookies
 
     client.cookies["mixtrack_anon"] = "forged"
-    assert client.get("/whoami").json()["anon_id"] != "forged"
+    assert client.get("/whoami").json()["anon_id"] != "$device:forged"
+    client.cookies["mixtrack_anon"] = "someone-else." + signed.split(".", 1)[1]
+    assert client.get("/whoami").json()["anon_id"] != "$device:someone-else"
+    assert Client().get("/whoami", secure=True).cookies["mixtrack_anon"]["secure"]
 
 
 def test_template_raising_after_the_tag_sends_nothing(plugin: Any, mixtrack_collector: Any) -> None:

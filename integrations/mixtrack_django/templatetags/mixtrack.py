@@ -89,8 +89,9 @@ class ExperimentNode(template.Node):
     def render(self, context: Context) -> str:
         tracker = tracker_for(context, "experiment")
         attributes = {key: value.resolve(context) for key, value in self.attributes.items()}
-        variant = tracker.variant(plain_text(self.name.resolve(context)), attributes or None)
-        variant.expose()
+        variant = tracker.experiment(
+            plain_text(self.name.resolve(context)), attributes or None, where="{% experiment %}"
+        )
         context[self.target] = variant
         return ""
 
@@ -142,7 +143,9 @@ class TrackNode(template.Node):
     def render(self, context: Context) -> str:
         tracker = tracker_for(context, "track")
         values = {key: value.resolve(context) for key, value in self.properties.items()}
-        tracker.track_on_delivery(plain_text(self.event.resolve(context)), event_properties(values))
+        tracker.track_on_delivery(
+            plain_text(self.event.resolve(context)), event_properties(values), source="{% track %}"
+        )
         return ""
 
 
