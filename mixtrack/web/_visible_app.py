@@ -8,6 +8,7 @@ expose="visible")``, ``exposure_attrs(variant)`` and ``mixtrack_script()``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["Html", "experiment_visible", "install", "visible_of"]
 
 EXPOSE_MODES = ("render", "visible")
+# One per app, kept beside it rather than on it: the WebApp knows nothing of this feature.
+_VISIBLE: weakref.WeakKeyDictionary[WebApp, VisibleExposure] = weakref.WeakKeyDictionary()
 # Context properties that describe the beacon's own request, not the page that was seen.
 _BEACON_ONLY = ("$referrer", "$referring_domain")
 
@@ -38,7 +41,7 @@ class Html(str):
 
 def visible_of(app: WebApp) -> VisibleExposure:
     """The app's :class:`~mixtrack.web.visible.VisibleExposure` (a clear error without flags)."""
-    visible: VisibleExposure | None = getattr(app, "visible", None)
+    visible = _VISIBLE.get(app)
     if visible is None:
         raise ConfigError(
             "exposure when visible needs experiments: no flag provider is configured; set "
@@ -100,9 +103,8 @@ def install(app: WebApp) -> None:
 
     experiments = app.experiments
     if experiments is not None:
-        secrets = getattr(app, "secrets", ())
-        visible = VisibleExposure(experiments, secrets)
-        app.visible = visible  # type: ignore[attr-defined]
+        visible = VisibleExposure(experiments, app.secrets)
+        _VISIBLE[app] = visible
 
         def script(tracker: RequestTracker, body: bytes) -> EndpointResponse:
             headers = visible.script_headers()

@@ -8,6 +8,7 @@ script, allowed by its nonce.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 FLAGS = {"banner": {"on": 100}, "offer": {"control": 50, "discount": 50}}
 DWELL = 0.2  # seconds: short, so the tests wait little
@@ -37,3 +38,52 @@ def page(banner: tuple[str, str], offer: tuple[str, str], script: str) -> str:
 {script}
 </body></html>
 """
+
+
+_SKELETON = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Offer</title></head>
+<body style="margin:0">
+<div id="banner" data-variant="{banner}" {banner_attrs} style="height:200px">banner</div>
+<div style="height:3000px">the rest of the page</div>
+<div id="offer" data-variant="{offer}" {offer_attrs} style="height:300px">offer</div>
+<div style="height:3000px"></div>
+{script}
+</body></html>
+"""
+
+#: The page as a Django template: what a Django user writes.
+DJANGO_TEMPLATE = (
+    '{% load mixtrack %}{% experiment "banner" as banner expose="visible" %}'
+    '{% experiment "offer" as offer expose="visible" %}'
+    + _SKELETON.format(
+        banner="{{ banner }}",
+        banner_attrs="{% exposure_attrs banner %}",
+        offer="{{ offer }}",
+        offer_attrs="{% exposure_attrs offer %}",
+        script=f"{{% mixtrack_script nonce=csp_nonce dwell={DWELL} %}}",
+    )
+)
+
+#: The page as a Jinja template (Flask, FastAPI).
+JINJA_TEMPLATE = (
+    '{% set banner = experiment("banner", expose="visible") %}'
+    '{% set offer = experiment("offer", expose="visible") %}'
+    + _SKELETON.format(
+        banner="{{ banner }}",
+        banner_attrs="{{ exposure_attrs(banner) }}",
+        offer="{{ offer }}",
+        offer_attrs="{{ exposure_attrs(offer) }}",
+        script=f"{{{{ mixtrack_script(nonce=csp_nonce, dwell={DWELL}) }}}}",
+    )
+)
+
+
+def stats_json(visible: Any) -> dict[str, Any]:
+    """What ``/_test/stats`` answers: the app's beacon counters."""
+    stats = visible.stats()
+    return {
+        "beacons": stats.beacons,
+        "exposed": stats.exposed,
+        "duplicates": stats.duplicates,
+        "refused": dict(stats.refused),
+    }

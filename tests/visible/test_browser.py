@@ -14,6 +14,7 @@ from selenium import webdriver
 from mixtrack.testing import Collector
 from tests.collector._browser import chromium
 from tests.visible import _scenarios as scenario
+from tests.visible import _servers
 from tests.visible.apps import core_app
 
 
@@ -27,11 +28,19 @@ def browser() -> Iterator[webdriver.Chrome]:
             driver.quit()
 
 
-@pytest.fixture(scope="module", params=["core"])
+@pytest.fixture(scope="module", params=["core", "django", "flask"])
 def app_url(
-    request: pytest.FixtureRequest, _mixtrack_collector_session: Collector
+    request: pytest.FixtureRequest,
+    _mixtrack_collector_session: Collector,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    with core_app.serve(_mixtrack_collector_session.url) as url:
+    """The app on a real server: the plain WSGI app on the core, then each framework's."""
+    api_host = _mixtrack_collector_session.url
+    if request.param == "core":
+        with core_app.serve(api_host) as url:
+            yield url
+        return
+    with _servers.serve(request.param, api_host, tmp_path_factory.mktemp("servers")) as url:
         yield url
 
 

@@ -1,0 +1,37 @@
+"""The exposure-when-visible page in Flask (``tests.visible.apps.flask_app:create_app()``)."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, jsonify, make_response, render_template_string
+from flask.typing import ResponseReturnValue
+
+import mixtrack_flask
+from tests.visible._page import FLAGS, JINJA_TEMPLATE, csp, nonce, stats_json
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="flask-visible-secret",
+        MIXTRACK_TOKEN=os.environ.get("MIXTRACK_TOKEN", "visible-token"),
+        MIXTRACK_FLAGS=FLAGS,
+        MIXTRACK_LEDGER="memory",
+    )
+    mixtrack_flask.Mixtrack(app)
+
+    @app.get("/")
+    def page() -> ResponseReturnValue:
+        value = nonce()
+        response = make_response(render_template_string(JINJA_TEMPLATE, csp_nonce=value))
+        response.headers["Content-Security-Policy"] = csp(value)
+        return response
+
+    @app.get("/_test/stats")
+    def stats() -> ResponseReturnValue:
+        from mixtrack.web._visible_app import visible_of
+
+        return jsonify(stats_json(visible_of(app.extensions["mixtrack"].web)))
+
+    return app
