@@ -27,6 +27,7 @@ class SettingsError(ConfigError, ImproperlyConfigured):
     """A wrong ``settings.MIXTRACK``: both a :class:`mixtrack.ConfigError`, as in every
     framework, and Django's ``ImproperlyConfigured``."""
 
+
 # The shared settings come from mixtrack.web's one table; the rest are Django's own.
 DEFAULTS: Mapping[str, Any] = {
     **{name: option.default for name, option in OPTIONS.items()},
@@ -148,9 +149,7 @@ def read_options(raw: Any) -> Options:
         if ledger not in ("cache", "memory") and not ledger.startswith(
             ("redis://", "rediss://", "unix://")
         ):
-            raise SettingsError(
-                f"{_where('LEDGER')} must be {_LEDGER_FORMS}, got {ledger!r}"
-            )
+            raise SettingsError(f"{_where('LEDGER')} must be {_LEDGER_FORMS}, got {ledger!r}")
     elif not all(callable(getattr(ledger, name, None)) for name in ("add", "get", "release")):
         raise SettingsError(f"{_where('LEDGER')} must be {_LEDGER_FORMS}, got {ledger!r}")
     if not isinstance(value["LEDGER_CACHE"], str):

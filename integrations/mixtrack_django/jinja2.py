@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+
 from mixtrack.web import template_globals
 from mixtrack_django._runtime import get_mixtrack
 from mixtrack_django.request import RequestTracker

@@ -23,8 +23,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from mixtrack.errors import ConfigError
-from mixtrack.exposure import Experiments, Ledger, LedgerFallback, MemoryLedger, RedisLedger
-from mixtrack.exposure import Tracker
+from mixtrack.exposure import (
+    Experiments,
+    Ledger,
+    LedgerFallback,
+    MemoryLedger,
+    RedisLedger,
+    Tracker,
+)
 from mixtrack.flags import FlagProvider, StaticFlags
 from mixtrack.web._cookie import CookieSigner
 from mixtrack.web._settings import WebSettings

@@ -57,7 +57,9 @@ def test_check_reports_an_unreachable_api_host_and_ledger() -> None:
 
 def test_check_with_the_memory_ledger_and_no_flags(mixtrack_collector: Any) -> None:
     app = Flask("plain")
-    app.config.update(SECRET_KEY="s", MIXTRACK_TOKEN="tok", MIXTRACK_API_HOST=mixtrack_collector.url)
+    app.config.update(
+        SECRET_KEY="s", MIXTRACK_TOKEN="tok", MIXTRACK_API_HOST=mixtrack_collector.url
+    )
     mixtrack_flask.Mixtrack(app)
     app.secret_key = None  # init_app refuses an app without one; the check still sees it
     result = app.test_cli_runner().invoke(args=["mixtrack", "check"])
