@@ -28,7 +28,7 @@ def browser() -> Iterator[webdriver.Chrome]:
             driver.quit()
 
 
-@pytest.fixture(scope="module", params=["core", "django", "flask"])
+@pytest.fixture(scope="module", params=["core", "django", "flask", "fastapi"])
 def app_url(
     request: pytest.FixtureRequest,
     _mixtrack_collector_session: Collector,
