@@ -56,8 +56,9 @@ def page(request: HttpRequest) -> HttpResponse:
 
 
 def stats(request: HttpRequest) -> JsonResponse:
-    from mixtrack.web._visible_app import visible_of
     from mixtrack_django import get_mixtrack
+
+    from mixtrack.web._visible_app import visible_of
 
     return JsonResponse(stats_json(visible_of(get_mixtrack().web)))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
+import mixtrack_flask
 from flask import Flask, jsonify, make_response, render_template_string
 from flask.typing import ResponseReturnValue
 
-import mixtrack_flask
 from tests.visible._page import FLAGS, JINJA_TEMPLATE, csp, nonce, stats_json
 
 
