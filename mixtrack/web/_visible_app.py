@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mixtrack.errors import ConfigError
-from mixtrack.exposure import Variant
+from mixtrack.exposure import Render, Variant
 from mixtrack.web.visible import ENDPOINT_PATH, SCRIPT_PATH, Beacon, VisibleExposure
 
 if TYPE_CHECKING:
@@ -76,10 +76,17 @@ def experiment_visible(
     if variant.reason == "unknown experiment":
         app.warn_unknown_experiment(name, where)
 
-    def on_delivery(event: str, properties: Mapping[str, Any]) -> None:
-        tracker.track_on_delivery(event, properties, source=where)
+    def send(render: Render) -> None:
+        with tracker.sending():
+            app.client.track(
+                render.distinct_id,
+                render.event,
+                render.properties(),
+                time=render.time,
+                insert_id=render.insert_id,
+            )
 
-    visible.rendered(variant, on_delivery)
+    visible.rendered(variant, tracker.scope, send)
     return variant
 
 

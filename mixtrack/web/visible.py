@@ -33,7 +33,7 @@ import attrs
 
 import mixtrack
 from mixtrack.errors import ConfigError
-from mixtrack.exposure import Experiments, Variant
+from mixtrack.exposure import Experiments, RequestScope, Variant
 from mixtrack.exposure._exposure import exposure_key
 from mixtrack.exposure._rendered import EXPOSURE_MODE, Render, render_key
 from mixtrack.exposure._token import ExposureTokens, TokenError
@@ -59,7 +59,6 @@ ATTRIBUTE = "data-mixtrack-exposure"
 
 # A beacon carries one token (or a small JSON object holding it); more is not ours.
 MAX_BODY = 4096
-_DeferTrack = Callable[[str, Mapping[str, Any]], None]
 
 
 @attrs.frozen
@@ -180,30 +179,38 @@ class VisibleExposure:
 
     # -- rendering ------------------------------------------------------------------------
 
-    def rendered(self, variant: Variant, track_on_delivery: _DeferTrack) -> None:
-        """Record that ``variant`` was rendered to be exposed when seen.
+    def rendered(
+        self, variant: Variant, scope: RequestScope | None, send: Callable[[Render], None]
+    ) -> None:
+        """Record that ``variant`` was put on a page, to be exposed when seen.
 
-        ``track_on_delivery(event, properties)`` is the adapter's way of sending an event
-        only if the page is delivered. Sends ``Experiment rendered`` the first time per
-        person and experiment, and nothing for someone already exposed or not in it.
+        When ``scope`` (the request's) commits, that is when the page was delivered,
+        ``send(render)`` is called with the ``Experiment rendered`` event to track, the
+        first time for this person and experiment; never for someone already exposed or
+        not in the experiment, nor for a page that failed. Without a scope, at once.
         """
         name = variant.name
         if not self.track_renders or name is None or not variant.in_experiment:
             return
-        ledger = self.experiments.ledger
-        try:
-            if ledger.get(exposure_key(variant.distinct_id, variant.experiment)) is not None:
-                return
-            if not ledger.add(render_key(variant.distinct_id, variant.experiment), name):
-                return
-        except Exception:
-            # The render figure is bookkeeping: a ledger outage must not cost the page, and
-            # a duplicate render event only repeats a count the audit takes per person.
-            logger.exception("could not record the render of %r in the ledger", variant)
-            self._count("ledger_errors")
         render = Render(variant.distinct_id, variant.experiment, name, time.time())
-        track_on_delivery(render.event, {**render.properties(), "$insert_id": render.insert_id})
-        self._count("renders")
+
+        def record() -> None:
+            ledger = self.experiments.ledger
+            try:
+                if ledger.get(exposure_key(render.distinct_id, render.experiment)) is not None:
+                    return
+                if not ledger.add(render_key(render.distinct_id, render.experiment), name):
+                    return
+            except Exception:
+                # The render figure is bookkeeping: a ledger outage must not cost the page,
+                # and a repeated render event only repeats what the audit counts per person.
+                logger.exception("could not record the render of %r in the ledger", variant)
+                self._count("ledger_errors")
+            send(render)
+            self._count("renders")
+
+        if scope is None or not scope.on_commit(record):
+            record()
 
     def token(self, variant: Variant) -> str | None:
         """The exposure token for ``variant``; None when it is not in the experiment."""

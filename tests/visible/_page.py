@@ -87,3 +87,11 @@ def stats_json(visible: Any) -> dict[str, Any]:
         "duplicates": stats.duplicates,
         "refused": dict(stats.refused),
     }
+
+
+#: Pages that fail after evaluating a variant to expose when visible: nothing may be sent.
+DJANGO_BROKEN = (
+    '{% load mixtrack %}{% experiment "offer" as offer expose="visible" %}'
+    '{% exposure_attrs "not a variant" %}'
+)
+JINJA_BROKEN = '{% set offer = experiment("offer", expose="visible") %}{{ exposure_attrs("x") }}'

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 import mixtrack
 from mixtrack.errors import ConfigError
-from mixtrack.exposure import EXPOSURE_EVENT, RENDER_EVENT, Experiments, MemoryLedger
+from mixtrack.exposure import EXPOSURE_EVENT, RENDER_EVENT, Experiments, MemoryLedger, Render
 from mixtrack.flags import StaticFlags
 from mixtrack.testing import InMemoryTransport
 from mixtrack.web._rate import RateLimiter
@@ -175,28 +175,42 @@ def test_each_visitor_is_rate_limited_on_its_own():
 
 
 def test_render_events_once_per_person_and_never_for_the_already_exposed(app: App):
-    held: list[tuple[str, dict[str, Any]]] = []
-
-    def on_delivery(event: str, props: Any) -> None:
-        held.append((event, dict(props)))
-
+    sent: list[Render] = []
     variant = app.experiments.variant(ANON, "offer")
-    app.visible.rendered(variant, on_delivery)
-    app.visible.rendered(variant, on_delivery)  # a reload
-    [(event, props)] = held
-    assert event == RENDER_EVENT
-    assert props["Experiment name"] == "offer" and props["Variant name"] == variant.name
-    assert len(props["$insert_id"]) == 32
+    app.visible.rendered(variant, None, sent.append)
+    app.visible.rendered(variant, None, sent.append)  # a reload
+    [render] = sent
+    assert render.event == RENDER_EVENT == "Experiment rendered"
+    props = render.properties()
+    assert props == {"Experiment name": "offer", "Variant name": variant.name,
+                     "Exposure mode": "visible"}  # fmt: skip
+    assert len(render.insert_id) == 32 and render.distinct_id == ANON
 
     exposed = app.experiments.variant("user-7", "banner")
     assert exposed.expose()
-    app.visible.rendered(exposed, on_delivery)
-    app.visible.rendered(app.experiments.variant("user-7", "unknown"), on_delivery)
-    assert len(held) == 1
+    app.visible.rendered(exposed, None, sent.append)
+    app.visible.rendered(app.experiments.variant("user-7", "unknown"), None, sent.append)
+    assert len(sent) == 1
     assert app.visible.stats().renders == 1
     off = VisibleExposure(app.experiments, SECRET, track_renders=False)
-    off.rendered(app.experiments.variant("user-8", "offer"), on_delivery)
-    assert len(held) == 1
+    off.rendered(app.experiments.variant("user-8", "offer"), None, sent.append)
+    assert len(sent) == 1
+
+
+def test_a_render_is_recorded_only_when_the_page_is_delivered(app: App):
+    sent: list[Render] = []
+    variant = app.experiments.variant("user-9", "offer")
+    with app.experiments.request_scope() as failed:
+        app.visible.rendered(variant, failed, sent.append)
+        assert sent == []
+    # The failed page recorded nothing, so the next one that is delivered does.
+    scope = app.experiments.request_scope()
+    app.visible.rendered(variant, scope, sent.append)
+    assert sent == []
+    scope.commit()
+    assert [r.experiment for r in sent] == ["offer"]
+    app.visible.rendered(variant, app.experiments.request_scope(), sent.append)
+    assert len(sent) == 1  # a later page: not the first render any more, once committed
 
 
 def test_markup_helpers(app: App):

@@ -13,7 +13,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import mixtrack
-from mixtrack.exposure import Experiments, MemoryLedger
+from mixtrack.exposure import Experiments, MemoryLedger, Render
 from mixtrack.flags import StaticFlags
 from mixtrack.web.visible import ENDPOINT_PATH, SCRIPT_PATH, Beacon, VisibleExposure
 from tests.visible._page import DWELL, FLAGS, csp, nonce, page
@@ -67,20 +67,25 @@ class CoreApp:
         if visitor is None:
             visitor = f"$device:{uuid.uuid4()}"
             headers.append(("Set-Cookie", f"visitor={visitor}; Path=/; HttpOnly; SameSite=Lax"))
-        held: list[tuple[str, dict[str, Any]]] = []
+        scope = self.experiments.request_scope()
         marks = []
         for name in ("banner", "offer"):
             variant = self.experiments.variant(visitor, name)
-            self.visible.rendered(variant, lambda e, p: held.append((e, dict(p))))
+            self.visible.rendered(variant, scope, self._send)
             marks.append((variant.name or "", self.visible.attributes(variant)))
         value = nonce()
         html = page(marks[0], marks[1], self.visible.script_tag(nonce=value))
         headers += [("Content-Type", "text/html; charset=utf-8"),
                     ("Content-Security-Policy", csp(value))]  # fmt: skip
         start("200 OK", headers)
-        for event, props in held:  # the page is delivered: send what waited for it
-            self.client.track(visitor, event, props)
+        scope.commit()  # the page is delivered: send what waited for it
         return [html.encode()]
+
+    def _send(self, render: Render) -> None:
+        self.client.track(
+            render.distinct_id, render.event, render.properties(),
+            time=render.time, insert_id=render.insert_id,
+        )  # fmt: skip
 
 
 class _Quiet(WSGIRequestHandler):

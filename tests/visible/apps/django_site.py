@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.urls import path
 
-from tests.visible._page import DJANGO_TEMPLATE, FLAGS, csp, nonce, stats_json
+from tests.visible._page import DJANGO_BROKEN, DJANGO_TEMPLATE, FLAGS, csp, nonce, stats_json
 
 SECRET_KEY = "django-visible-secret"
 DEBUG = False
@@ -55,6 +55,10 @@ def page(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def broken(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(engines["django"].from_string(DJANGO_BROKEN).render({}, request))
+
+
 def stats(request: HttpRequest) -> JsonResponse:
     from mixtrack_django import get_mixtrack
 
@@ -63,7 +67,7 @@ def stats(request: HttpRequest) -> JsonResponse:
     return JsonResponse(stats_json(visible_of(get_mixtrack().web)))
 
 
-urlpatterns = [path("", page), path("_test/stats", stats)]
+urlpatterns = [path("", page), path("broken", broken), path("_test/stats", stats)]
 
 if os.environ.get("DJANGO_SETTINGS_MODULE") == __name__:
     from django.core.wsgi import get_wsgi_application

@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from mixtrack.web._visible_app import visible_of
-from tests.visible._page import FLAGS, JINJA_TEMPLATE, csp, nonce, stats_json
+from tests.visible._page import FLAGS, JINJA_BROKEN, JINJA_TEMPLATE, csp, nonce, stats_json
 
 
 def create_app() -> FastAPI:
     app = FastAPI()
     env = jinja2.Environment(
-        loader=jinja2.DictLoader({"page.html": JINJA_TEMPLATE}), autoescape=True
+        loader=jinja2.DictLoader({"page.html": JINJA_TEMPLATE, "broken.html": JINJA_BROKEN}),
+        autoescape=True,
     )
     templates = Jinja2Templates(env=env)
     mt = mixtrack_fastapi.Mixtrack(
@@ -28,6 +29,7 @@ def create_app() -> FastAPI:
         flags=FLAGS,
         ledger="memory",
         templates=templates,
+        user_id=lambda request: request.cookies.get("user"),
     )
 
     @app.get("/", response_class=HTMLResponse)
@@ -36,6 +38,10 @@ def create_app() -> FastAPI:
         response = templates.TemplateResponse(request, "page.html", {"csp_nonce": value})
         response.headers["Content-Security-Policy"] = csp(value)
         return response
+
+    @app.get("/broken", response_class=HTMLResponse)
+    async def broken(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "broken.html")
 
     @app.get("/_test/stats")
     async def stats() -> JSONResponse:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 
 import mixtrack_flask
-from flask import Flask, jsonify, make_response, render_template_string
+from flask import Flask, jsonify, make_response, render_template_string, request
 from flask.typing import ResponseReturnValue
 
-from tests.visible._page import FLAGS, JINJA_TEMPLATE, csp, nonce, stats_json
+from tests.visible._page import FLAGS, JINJA_BROKEN, JINJA_TEMPLATE, csp, nonce, stats_json
 
 
 def create_app() -> Flask:
@@ -19,7 +19,8 @@ def create_app() -> Flask:
         MIXTRACK_FLAGS=FLAGS,
         MIXTRACK_LEDGER="memory",
     )
-    mixtrack_flask.Mixtrack(app)
+    # Logged in when the test says so: a "user" cookie (the app's own login, in a test).
+    mixtrack_flask.Mixtrack(app, identity_loader=lambda: request.cookies.get("user"))
 
     @app.get("/")
     def page() -> ResponseReturnValue:
@@ -27,6 +28,10 @@ def create_app() -> Flask:
         response = make_response(render_template_string(JINJA_TEMPLATE, csp_nonce=value))
         response.headers["Content-Security-Policy"] = csp(value)
         return response
+
+    @app.get("/broken")
+    def broken() -> ResponseReturnValue:
+        return render_template_string(JINJA_BROKEN)
 
     @app.get("/_test/stats")
     def stats() -> ResponseReturnValue:
