@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "mixtrack.demo",
     "mixtrack_flask",
     "mixtrack_flags",
+    "mixtrack.web.visible",
 ]
 
 

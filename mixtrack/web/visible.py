@@ -26,8 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -37,7 +36,11 @@ from mixtrack.exposure import Experiments, RequestScope, Variant
 from mixtrack.exposure._exposure import exposure_key
 from mixtrack.exposure._rendered import EXPOSURE_MODE, Render, render_key
 from mixtrack.exposure._token import ExposureTokens, TokenError
+from mixtrack.web._beacon import cross_site, token_text
 from mixtrack.web._rate import RateLimiter
+
+if TYPE_CHECKING:
+    from mixtrack.web import RequestTracker, WebApp
 
 __all__ = [
     "ENDPOINT_PATH",
@@ -47,6 +50,9 @@ __all__ = [
     "RateLimiter",
     "VisibleExposure",
     "VisibleStats",
+    "experiment_visible",
+    "exposure_token",
+    "visible_exposure",
 ]
 
 logger = logging.getLogger("mixtrack.exposure")
@@ -272,13 +278,13 @@ class VisibleExposure:
         self._count("beacons")
         if beacon.method.upper() != "POST":
             return self._refuse(405, "method", f"use POST, not {beacon.method}", Allow="POST")
-        cross = _cross_site(beacon)
+        cross = cross_site(beacon.fetch_site, beacon.origin, beacon.host)
         if cross:
             return self._refuse(403, "cross_site", cross)
         if len(beacon.body) > MAX_BODY:
             return self._refuse(413, "too_large", f"a beacon is at most {MAX_BODY} bytes")
         try:
-            text = _token_text(beacon.body, beacon.content_type)
+            text = token_text(beacon.body, beacon.content_type)
         except ValueError as exc:
             return self._refuse(415 if "content type" in str(exc) else 400, "malformed", str(exc))
         try:
@@ -310,50 +316,48 @@ class VisibleExposure:
         return f"<VisibleExposure dwell={self.dwell:g}s {self.tokens!r}>"
 
 
+def visible_exposure(app: WebApp) -> VisibleExposure:
+    """The :class:`VisibleExposure` of a framework integration's :class:`~mixtrack.web.WebApp`
+    (Django ``get_mixtrack().web``, Flask ``app.extensions["mixtrack"].web``, FastAPI
+    ``mt.web``): its counters, and ``dwell`` / ``track_renders`` to change.
+
+    >>> visible_exposure(get_mixtrack().web).stats().exposed  # doctest: +SKIP
+    12
+    """
+    from mixtrack.web._visible_app import visible_of
+
+    return visible_of(app)
+
+
+def experiment_visible(
+    tracker: RequestTracker, experiment: str, attributes: Mapping[str, Any] | None = None
+) -> Variant:
+    """In a view: the visitor's variant of ``experiment``, to be exposed when seen.
+
+    What ``experiment(name, expose="visible")`` does in a template, for a JSON view that
+    hands the variant and its :func:`exposure_token` to a single-page app. ``tracker`` is
+    the request's (Django ``request.mixtrack``, FastAPI ``request.state.mixtrack``, Flask
+    ``mixtrack_flask.app_state().current()``).
+
+    >>> variant = experiment_visible(request.mixtrack, "offer")  # doctest: +SKIP
+    """
+    from mixtrack.web._visible_app import experiment_visible as evaluate
+
+    return evaluate(tracker, experiment, attributes, where="experiment_visible()")
+
+
+def exposure_token(tracker: RequestTracker, variant: Variant) -> str | None:
+    """The token a single-page app posts to ``/_mixtrack/exposure`` when it shows
+    ``variant``; None when the variant is not in the experiment.
+
+    >>> exposure_token(request.mixtrack, variant)  # doctest: +SKIP
+    'WyIkZGV2aWNlOjdmMyIsIm9mZmVyIiwiZGlzY291bnQiLDE3MDAwMDAwMDBd.qE2...'
+    """
+    return visible_exposure(tracker.app).token(variant)
+
+
 def _expose_now(variant: Variant, properties: Mapping[str, Any]) -> bool:
     # Run in an empty context: no request scope holds this exposure (the beacon's answer is
     # the delivery), and only the visitor's properties given here go with it.
     with mixtrack.context(**dict(properties)):
         return variant.expose()
-
-
-def _cross_site(beacon: Beacon) -> str | None:
-    """Why the request does not come from the app's own pages, or None."""
-    site = (beacon.fetch_site or "").lower()
-    if site and site not in ("same-origin", "none"):
-        return f"Sec-Fetch-Site is {beacon.fetch_site!r}; beacons come from the app's own pages"
-    origin = beacon.origin
-    if origin == "null":
-        # An opaque origin (sandboxed frame, data: page): never one of the app's pages.
-        return "Origin is 'null'; beacons come from the app's own pages"
-    host = beacon.host
-    if origin and host and urlsplit(origin).netloc.lower() != host.lower():
-        return f"Origin {origin!r} is not this app's host {host!r}"
-    return None
-
-
-def _token_text(body: bytes, content_type: str | None) -> str:
-    kind = (content_type or "text/plain").split(";")[0].strip().lower()
-    try:
-        text = body.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise ValueError("the beacon body is not UTF-8 text") from None
-    if kind == "text/plain":
-        return text
-    if kind == "application/json":
-        try:
-            data = json.loads(text)
-        except ValueError:
-            raise ValueError("the beacon body is not JSON") from None
-        if not isinstance(data, dict) or not isinstance(data.get("token"), str):
-            raise ValueError('a JSON beacon is {"token": "<exposure token>"}')
-        return str(data["token"])
-    if kind == "application/x-www-form-urlencoded":
-        values = parse_qs(text).get("token")
-        if not values:
-            raise ValueError("a form beacon has a token=<exposure token> field")
-        return values[0]
-    raise ValueError(
-        f"content type {content_type!r} is not one a beacon uses: send the token as "
-        "text/plain, application/json or a form"
-    )
