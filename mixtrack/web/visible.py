@@ -32,10 +32,10 @@ import attrs
 
 import mixtrack
 from mixtrack.errors import ConfigError
-from mixtrack.exposure import Experiments, RequestScope, Variant
+from mixtrack.exposure import Experiments, ExposureTokens, Render, RequestScope, TokenError, Variant
 from mixtrack.exposure._exposure import exposure_key
-from mixtrack.exposure._rendered import EXPOSURE_MODE, Render, render_key
-from mixtrack.exposure._token import ExposureTokens, TokenError
+from mixtrack.exposure._rendered import render_key
+from mixtrack.protocol.rendered import EXPOSURE_MODE, VISIBLE
 from mixtrack.web._beacon import cross_site, token_text
 from mixtrack.web._rate import RateLimiter
 
@@ -150,7 +150,7 @@ class VisibleExposure:
     - ``secret``: the app's secret key, or a list (the first signs, all verify);
     - ``dwell``: seconds an element must stay at least half visible (default 0.5);
     - ``max_age``: seconds a token stays good (default a day);
-    - ``rate``: the per-visitor :class:`~mixtrack.web._rate.RateLimiter`;
+    - ``rate``: the per-visitor :class:`RateLimiter`;
     - ``track_renders``: record each first render as ``Experiment rendered``, which is what
       the audit and live view count as "rendered but never seen" (default True; False saves
       one event per person and experiment and loses that figure).
@@ -298,7 +298,7 @@ class VisibleExposure:
                 429, "rate_limited", f"too many beacons from {key!r}", **{"Retry-After": after}
             )
         variant = self.experiments.shown(
-            token.distinct_id, token.experiment, token.variant, {EXPOSURE_MODE: "visible"}
+            token.distinct_id, token.experiment, token.variant, {EXPOSURE_MODE: VISIBLE}
         )
         if not variant.in_experiment:
             self._count("excluded")
