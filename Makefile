@@ -21,6 +21,7 @@ system:
 test: setup system
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: setup

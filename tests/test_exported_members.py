@@ -20,7 +20,9 @@ PUBLIC_MODULES = [
     "mixtrack.audit",
     "mixtrack.importer",
     "mixtrack.demo",
+    "mixtrack.web",
     "mixtrack_flask",
+    "mixtrack_fastapi",
     "mixtrack_flags",
     "mixtrack.web.visible",
 ]
@@ -60,3 +62,13 @@ def test_exception_tree():
     for cls in (mixtrack.TransportError, mixtrack.HTTPStatusError, mixtrack.RetriesExhausted):
         assert issubclass(cls, mixtrack.DeliveryError)
         assert issubclass(cls, mixtrack.MixtrackError)
+
+
+def test_the_web_layer_names_are_exported():
+    import mixtrack.web
+    import mixtrack_fastapi
+
+    for name in ["WebApp", "RequestTracker", "RequestInfo", "OPTIONS", "Endpoints", "read_settings"]:
+        assert name in mixtrack.web.__all__
+    for name in ["Mixtrack", "get_tracker", "CurrentTracker"]:
+        assert name in mixtrack_fastapi.__all__

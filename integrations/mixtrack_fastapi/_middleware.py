@@ -10,6 +10,7 @@ client it created, so what is queued is delivered.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,15 @@ class MixtrackMiddleware:
     def __init__(self, app: ASGIApp, mixtrack: Mixtrack) -> None:
         self.app = app
         self.mixtrack = mixtrack
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _bind_client(self) -> None:
+        # AsyncClient starts its delivery task on the loop of a call made from the loop;
+        # sync routes track from FastAPI's worker threads, so make one such call first.
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop = loop
+            await self.mixtrack.client.flush(timeout=0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -63,6 +73,7 @@ class MixtrackMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self._bind_client()
         request = Request(scope)
         loader = self.mixtrack.user_loader
         tracker = RequestTracker(

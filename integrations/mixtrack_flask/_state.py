@@ -88,7 +88,7 @@ class MixtrackState:
         return response
 
     def after_request(self, response: Response) -> Response:
-        """Decide when the held exposures go out, and write the anonymous-id cookie."""
+        """Decide when the held exposures go out, and write the device-id cookie."""
         state: RequestState | None = g.get(_G_KEY)
         if state is None:
             return response

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import mixtrack_fastapi
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
@@ -75,7 +75,7 @@ def odd(request: Request) -> HTMLResponse:
 
 
 @app.get("/api/layout")
-def layout(tracker: RequestTracker = Depends(mixtrack_fastapi.get_tracker)) -> JSONResponse:
+def layout(tracker: mixtrack_fastapi.CurrentTracker) -> JSONResponse:
     variant = tracker.variant("pricing_page_layout")
     return JSONResponse({"layout": variant.name, "shown": tracker.expose(variant)})
 
@@ -121,6 +121,6 @@ def logout(request: Request) -> JSONResponse:
 
 
 @app.post("/checkout")
-def checkout(tracker: RequestTracker = Depends(mixtrack_fastapi.get_tracker)) -> JSONResponse:
+def checkout(tracker: mixtrack_fastapi.CurrentTracker) -> JSONResponse:
     tracker.track("Order completed", {"revenue": 29.0})
     return JSONResponse({"ok": True})

@@ -38,6 +38,8 @@ class Uvicorn:
             [
                 sys.executable, "-m", "uvicorn", "tests.fastapi.app:app",
                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+                # mixtrack reads X-Forwarded-For itself, through TRUSTED_PROXIES only
+                "--no-proxy-headers",
             ],
             cwd=ROOT, env=environment, stdout=self._log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip

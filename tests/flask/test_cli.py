@@ -33,7 +33,7 @@ def test_check_passes_with_a_reachable_collector_and_redis(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "ok    token: set (proj…), endpoint /import"
-    assert lines[1] == "ok    secret_key: set (signs the anonymous-id cookie)"
+    assert lines[1] == "ok    secret_key: set (signs the device-id cookie)"
     assert lines[2] == f"ok    api_host: {mixtrack_collector.url} answered HTTP 200"
     assert lines[3].startswith("ok    ledger: RedisLedger('redis://127.0.0.1:")
     assert lines[4] == "ok    flags: StaticFlags(['pricing_page_layout'])"
