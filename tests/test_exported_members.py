@@ -75,9 +75,10 @@ def test_the_web_layer_names_are_exported():
 
 
 def test_the_exposure_when_visible_names_are_there():
+    from mixtrack_django.templatetags.mixtrack import register
+
     import mixtrack.web.visible as visible
     from mixtrack.testing import capture
-    from mixtrack_django.templatetags.mixtrack import register
 
     assert {"experiment", "exposure_attrs", "mixtrack_script"} <= set(register.tags)
     events = capture()
