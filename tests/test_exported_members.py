@@ -65,10 +65,18 @@ def test_exception_tree():
 
 
 def test_the_web_layer_names_are_exported():
-    import mixtrack.web
     import mixtrack_fastapi
 
-    for name in ["WebApp", "RequestTracker", "RequestInfo", "OPTIONS", "Endpoints", "read_settings"]:
+    import mixtrack.web
+
+    for name in [
+        "WebApp",
+        "RequestTracker",
+        "RequestInfo",
+        "OPTIONS",
+        "Endpoints",
+        "read_settings",
+    ]:
         assert name in mixtrack.web.__all__
     for name in ["Mixtrack", "get_tracker", "CurrentTracker"]:
         assert name in mixtrack_fastapi.__all__

@@ -66,9 +66,7 @@ def _template_files() -> list[Path]:
 
 
 @checks.register(checks.Tags.templates)
-def check_template_experiments(
-    app_configs: Any = None, **kwargs: Any
-) -> list[checks.CheckMessage]:
+def check_template_experiments(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """W003: a template names an experiment the flag provider does not list.
 
     Only for providers that list their experiments (``StaticFlags`` and others with an

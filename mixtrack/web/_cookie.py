@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -90,6 +91,29 @@ class CookieSigner:
 def _key(secret: str | bytes, purpose: str) -> bytes:
     raw = secret.encode() if isinstance(secret, str) else secret
     return hashlib.sha256(purpose.encode() + b"\x00" + raw).digest()
+
+
+def encode_utm(utm: dict[str, str]) -> str:
+    """The visit's campaign parameters as a cookie-safe string (base64url of JSON)."""
+    compact = json.dumps(utm, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(compact.encode()).decode()
+
+
+def decode_utm(value: str | None) -> dict[str, str]:
+    """What :func:`encode_utm` made (an empty dict for anything else).
+
+    >>> decode_utm(encode_utm({"utm_source": "news"}))
+    {'utm_source': 'news'}
+    """
+    if not value:
+        return {}
+    try:
+        kept = json.loads(base64.urlsafe_b64decode(value.encode()))
+    except ValueError:
+        return {}
+    if not isinstance(kept, dict):
+        return {}
+    return {k: v for k, v in kept.items() if k.startswith("utm_") and isinstance(v, str)}
 
 
 @attrs.frozen

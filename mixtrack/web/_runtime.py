@@ -227,8 +227,11 @@ class WebApp:
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         from mixtrack.web._extensions import install_builtin
+        from mixtrack.web._visitor import warm_user_agent_parser
 
         install_builtin(self)
+        if "user_agent" in self.settings.context:
+            warm_user_agent_parser()
 
     def knows_experiment(self, name: str) -> bool | None:
         """Whether the provider lists ``name`` (None when it cannot list its experiments)."""

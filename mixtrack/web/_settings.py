@@ -57,8 +57,8 @@ class Option:
 
     @property
     def django(self) -> str:
-        """``MIXTRACK["<name>"]``"""
-        return f'MIXTRACK["{self.name}"]'
+        """``MIXTRACK['<name>']``, as Django's error messages spell it."""
+        return f"MIXTRACK[{self.name!r}]"
 
     @property
     def flask(self) -> str:

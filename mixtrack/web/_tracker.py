@@ -21,9 +21,7 @@ True
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -35,7 +33,13 @@ import attrs
 from mixtrack import context
 from mixtrack.errors import ConfigError, ValidationError
 from mixtrack.exposure import RequestScope, Variant
-from mixtrack.web._cookie import SetCookie, is_device_id, new_device_id
+from mixtrack.web._cookie import (
+    SetCookie,
+    decode_utm,
+    encode_utm,
+    is_device_id,
+    new_device_id,
+)
 from mixtrack.web._identity import anonymous_distinct_id, event_identity, send_identify
 from mixtrack.web._runtime import WebApp
 from mixtrack.web._visitor import RequestInfo, context_properties, utm_parameters
@@ -377,16 +381,8 @@ class RequestTracker:
         if landing:  # a new campaign landing replaces what the visit kept
             self._utm_changed = True
             return landing
-        raw = self.app.utm_signer.unsign(self.info.cookies.get(self.app.settings.utm_cookie_name))
-        if raw is None:
-            return {}
-        try:
-            kept = json.loads(base64.urlsafe_b64decode(raw.encode()))
-        except ValueError:
-            return {}
-        if not isinstance(kept, dict):
-            return {}
-        return {k: v for k, v in kept.items() if k.startswith("utm_") and isinstance(v, str)}
+        cookie = self.info.cookies.get(self.app.settings.utm_cookie_name)
+        return decode_utm(self.app.utm_signer.unsign(cookie))
 
     def response_cookies(self) -> list[SetCookie]:
         """The cookies the response must set (call it when the headers are written)."""
@@ -404,12 +400,10 @@ class RequestTracker:
                 )
             )
         if self._utm_changed:
-            compact = json.dumps(self._utm, separators=(",", ":"), sort_keys=True)
-            encoded = base64.urlsafe_b64encode(compact.encode()).decode()
             cookies.append(
                 SetCookie(
                     settings.utm_cookie_name,
-                    self.app.utm_signer.sign(encoded),
+                    self.app.utm_signer.sign(encode_utm(self._utm)),
                     max_age=None,  # a session cookie: the visit ends with the browser
                     secure=secure,
                     samesite=settings.cookie_samesite,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -168,6 +169,25 @@ def user_agent_properties(user_agent: str) -> dict[str, Any]:
     if device is not None and device.family not in ("Other", "Mac"):
         props["$device"] = device.family
     return props
+
+
+_warm = threading.Lock()
+_warmed = False
+
+
+def warm_user_agent_parser() -> None:
+    """Load the User-Agent rules now, once per process (it takes most of a second).
+
+    Done at app setup, so the first request does not wait for it, and before a pre-forking
+    server (gunicorn ``--preload``) forks, so workers inherit the loaded rules. Not in a
+    background thread: a fork while it held the parser's locks would leave them held in
+    the workers.
+    """
+    global _warmed
+    with _warm:
+        if not _warmed:
+            user_agent_properties("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0")
+            _warmed = True
 
 
 def utm_parameters(url: str) -> dict[str, str]:

@@ -139,3 +139,23 @@ def test_streaming_response_closed_early_sends_nothing(
     assert mixtrack_collector.events(EXPOSURE) == []
     b"".join(Client().get("/stream").streaming_content)
     assert len(mixtrack_collector.events(EXPOSURE)) == 1
+
+
+def test_a_cookie_of_the_earlier_format_keeps_its_device_id(plugin: Any) -> None:
+    from django.conf import settings
+    from django.core import signing
+
+    from mixtrack.web import CookieSigner
+
+    # What earlier releases set: Django's signed cookie holding "$device:<uuid>".
+    salt = "mixtrack_anon" + "mixtrack_django.anonymous_id:mixtrack_anon"
+    old = signing.get_cookie_signer(salt=salt).sign("$device:0b9f7e3c-2f3a-4f55-9b62-3c5b1e8f2a10")
+    client = Client()
+    client.cookies["mixtrack_anon"] = old
+    answer = client.get("/whoami")
+    assert answer.json()["anon_id"] == "$device:0b9f7e3c-2f3a-4f55-9b62-3c5b1e8f2a10"
+    rewritten = answer.cookies["mixtrack_anon"].value
+    assert (
+        CookieSigner(settings.SECRET_KEY).unsign(rewritten)
+        == "0b9f7e3c-2f3a-4f55-9b62-3c5b1e8f2a10"
+    )
