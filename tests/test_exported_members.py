@@ -26,6 +26,7 @@ PUBLIC_MODULES = [
     "mixtrack_flags",
     "mixtrack_celery",
     "mixtrack_rq",
+    "mixtrack.web.visible",
 ]
 
 
@@ -93,3 +94,18 @@ def test_the_web_layer_names_are_exported():
         assert name in mixtrack.web.__all__
     for name in ["Mixtrack", "get_tracker", "CurrentTracker"]:
         assert name in mixtrack_fastapi.__all__
+
+
+def test_the_exposure_when_visible_names_are_there():
+    from mixtrack_django.templatetags.mixtrack import register
+
+    import mixtrack.web.visible as visible
+    from mixtrack.testing import capture
+
+    assert {"experiment", "exposure_attrs", "mixtrack_script"} <= set(register.tags)
+    events = capture()
+    app = mixtrack.web.WebApp(events.client, flags={"x": {"a": 100}}, secret="s")
+    assert {"experiment", "exposure_attrs", "mixtrack_script"} <= set(app.helpers)
+    assert app.endpoints.match("GET", visible.SCRIPT_PATH) is not None
+    assert app.endpoints.match("POST", visible.ENDPOINT_PATH) is not None
+    events.client.shutdown()

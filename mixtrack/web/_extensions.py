@@ -8,7 +8,7 @@ helper in all three frameworks adds an :data:`Extension` to :data:`BUILTIN_EXTEN
 >>> from mixtrack.testing import capture
 >>> from mixtrack.web import WebApp
 >>> sorted(WebApp(capture().client, secret="s").helpers)
-['experiment', 'expose', 'track', 'track_on_render']
+['experiment', 'expose', 'exposure_attrs', 'mixtrack_script', 'track', 'track_on_render']
 """
 
 from __future__ import annotations
@@ -87,7 +87,13 @@ def _core(app: WebApp) -> None:
 
 
 #: Installed on every :class:`~mixtrack.web.WebApp`, in order.
-BUILTIN_EXTENSIONS: list[Extension] = [_core]
+def _visible(app: WebApp) -> None:
+    from mixtrack.web._visible_app import install
+
+    install(app)
+
+
+BUILTIN_EXTENSIONS: list[Extension] = [_core, _visible]
 
 
 def install_builtin(app: WebApp) -> None:

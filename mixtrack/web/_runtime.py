@@ -217,6 +217,8 @@ class WebApp:
             else None
         )
         self.signer = CookieSigner(secret, secret_fallbacks)
+        #: The secret keys, signing one first: features derive their own keys from them.
+        self.secrets: tuple[str | bytes, ...] = tuple(k for k in (secret, *secret_fallbacks) if k)
         self.utm_signer = CookieSigner(secret, secret_fallbacks, purpose="mixtrack.web.utm")
         self.endpoints = Endpoints()
         #: Template functions, ``name -> helper(tracker, *args, **kwargs)``; see
