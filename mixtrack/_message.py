@@ -2,8 +2,8 @@
 
 Everything the caller passes is checked and converted here, before anything is queued, so a
 bad call raises :class:`~mixtrack.ValidationError` naming the property and changes nothing, and
-the worker later serializes plain JSON values that cannot fail. Serialization itself happens in
-the worker, off the caller's thread.
+``track()`` then serializes plain JSON values that cannot fail, once, to the bytes that are
+queued, sent and spooled (:func:`mixtrack._wire.dumps`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,20 @@ from typing import Any
 
 from mixtrack._version import __version__
 from mixtrack.errors import ValidationError
+from mixtrack.protocol.limits import (
+    MAX_ARRAY_ITEMS,
+    MAX_DEPTH,
+    MAX_EVENT_BYTES,
+    MAX_NESTED_KEYS,
+    MAX_PROPERTIES,
+    MIN_IMPORT_MS,
+)
+from mixtrack.protocol.messages import DENIED_IDS
 
 __all__ = [
     "DENIED_IDS",
     "MAX_EVENT_BYTES",
+    "MIN_IMPORT_MS",
     "InsertIds",
     "check_event_name",
     "check_insert_id",
@@ -38,12 +48,6 @@ __all__ = [
 
 LIB = "mixtrack"
 LIB_VERSION = __version__
-MAX_EVENT_BYTES = 1_000_000  # Mixpanel refuses events of 1 MB and more
-MAX_PROPERTIES = 255
-MAX_NESTED_KEYS = 255
-MAX_ARRAY_ITEMS = 255
-MAX_DEPTH = 3
-MIN_IMPORT_MS = 31_536_000_000  # 1971-01-01: /import refuses anything earlier
 
 # Size estimates count the Python objects a queued message holds (what the queue's byte
 # bound is for), not its JSON: a dict slot with its key, a str object's header, a boxed
@@ -71,30 +75,6 @@ def check_event_name(event: object) -> str:
             f"event name must be a non-empty str of at most 255 characters, got {event!r:.80}"
         )
     return event
-
-
-#: Placeholder ids that Mixpanel refuses as a distinct_id (compared stripped, lower-case).
-DENIED_IDS = frozenset(
-    {
-        "00000000-0000-0000-0000-000000000000",
-        "anon",
-        "anonymous",
-        "nil",
-        "none",
-        "null",
-        "n/a",
-        "na",
-        "undefined",
-        "unknown",
-        "<nil>",
-        "0",
-        "-1",
-        "true",
-        "false",
-        "[]",
-        "{}",
-    }
-)
 
 
 def coerce_distinct_id(distinct_id: object, *, what: str = "distinct_id") -> str:

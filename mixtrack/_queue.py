@@ -3,167 +3,266 @@
 Every message is counted once as enqueued and settles exactly once: sent, rejected or
 dropped. ``pending`` is what has not settled yet (queued or in flight), so
 ``enqueued == sent + rejected + dropped + pending`` holds at every instant a snapshot is taken.
-The queue is bounded by messages and by (estimated) bytes, queued and in flight together.
 
-No I/O and no threads here: the worker drives it through ``take`` and ``settle``.
+Messages are held as their serialized records (bytes), one lane per endpoint; the bounds count
+messages and the bytes of their records, queued and in flight together. A record's place is
+its *index* in its lane, so a batch is ``(route, first index, records)`` and a flush waits
+until every lane has settled up to the index it had reached. With a :class:`Store` (the
+spool), every record is on disk before ``put`` returns, memory is a bounded window onto it,
+and settled batches are acknowledged to it.
+
+No I/O of its own and no threads here: the workers drive it through ``take`` and ``settle``.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Protocol
 
 import attrs
 
 from mixtrack._config import Config
 from mixtrack._stats import Stats
-from mixtrack._wire import Route
+from mixtrack.protocol.routes import ROUTES, Route
 
-__all__ = ["Batch", "Item", "MessageQueue"]
+__all__ = ["Batch", "Drop", "Dropped", "Mark", "MessageQueue", "Store"]
 
-log = logging.getLogger("mixtrack")
 
-Item = tuple[int, Mapping[str, Any], int]  # (sequence number, message, estimated bytes)
-Dropped = list[tuple[Route, Mapping[str, Any], str]]
-ROUTES: tuple[Route, ...] = ("import", "track", "engage", "groups")
-INFINITY = float("inf")
+@attrs.frozen
+class Drop:
+    """A message given up on: its endpoint, its record and the cause."""
+
+    route: Route
+    record: bytes
+    cause: str
+    detail: str = ""
+
+    @property
+    def reason(self) -> str:
+        return f"{self.cause}: {self.detail}" if self.detail else self.cause
+
+
+Dropped = list[Drop]
+Mark = Mapping[Route, int]  # per lane: the index a flush waits for
+
+
+class Store(Protocol):
+    """Where a queue keeps its records durably (the spool)."""
+
+    @property
+    def corrupt(self) -> int: ...
+
+    def has_room(self, size: int) -> bool: ...
+
+    def append(self, route: Route, record: bytes) -> None: ...
+
+    def read(self, route: Route, index: int, limit: int) -> list[bytes]: ...
+
+    def ack(self, route: Route, first: int, count: int) -> None: ...
+
+    def before_send(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def forget_after_fork(self) -> None: ...
 
 
 @attrs.define(eq=False)
 class Batch:
-    """Messages taken together for one endpoint; settles item by item (413 splits it)."""
+    """Records taken together for one endpoint: ``records[i]`` has index ``first + i``.
+    ``remaining`` are the ranges not settled yet (a 413 splits, parts settle one by one)."""
 
     route: Route
-    items: list[Item]
-    unsettled: int = 0
+    first: int
+    records: list[bytes]
+    remaining: list[tuple[int, int]] = attrs.Factory(list)
     abandoned: bool = False
-    first_seq: int = 0
 
     def __attrs_post_init__(self) -> None:
-        self.unsettled = len(self.items)
-        self.first_seq = self.items[0][0]
+        if not self.remaining:
+            self.remaining = [(0, len(self.records))]
+
+
+@attrs.define(eq=False)
+class _Lane:
+    """One endpoint's records: in memory ``[head, head + len(records))``, on disk only
+    (``backlog``) up to ``appended``; batches taken and not settled are ``inflight``."""
+
+    records: deque[bytes] = attrs.Factory(deque)
+    head: int = 0  # index of the first record not taken yet
+    appended: int = 0
+    backlog: int = 0
+    bytes: int = 0  # of ``records``
+    inflight: list[Batch] = attrs.Factory(list)
+
+    def oldest_unsettled(self) -> int:
+        return min((b.first for b in self.inflight), default=self.head)
 
 
 class MessageQueue:
-    """Bounded FIFO queues, one per endpoint, with the delivery books. Thread-safe."""
+    """Bounded FIFO lanes, one per endpoint, with the delivery books. Thread-safe."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
+        self.store = store
         self.lock = threading.Lock()
         self.ready = threading.Condition(self.lock)  # the worker waits for work
         self.settled = threading.Condition(self.lock)  # flush() waits for progress
-        #: Called (under the lock, so it must not block) when a full batch is ready: the
+        #: Called (under the lock, so it must not block) when a batch is ready: the
         #: asyncio worker's wake-up, since it cannot wait on ``ready``.
         self.on_ready: Callable[[], None] | None = None
-        self._queues: dict[Route, deque[Item]] = {route: deque() for route in ROUTES}
-        self._inflight: set[Batch] = set()
-        self._seq = 0
-        self._flush_target = 0
+        self._lanes: dict[Route, _Lane] = {route: _Lane() for route in ROUTES}
+        self._returned: deque[Batch] = deque()
+        self._flush_mark: dict[Route, int] = dict.fromkeys(ROUTES, 0)
         self._next_tick = time.monotonic() + config.flush_interval
-        self._max_events = config.max_queue_events
-        self._max_bytes = config.max_queue_bytes
-        self._batch_size = config.batch_size
+        self._turn = 0
         self.closing = False
         self.closed = False
-        self._pending_bytes = 0
+        self._memory = 0  # messages in memory: queued and in flight
+        self._memory_bytes = 0
         self._enqueued = self._sent = self._rejected = self._dropped = self._pending = 0
         self._retries = self._requests = self._bytes_sent = 0
+        self._drops: dict[str, int] = {}
         self._last_error: str | None = None
 
     # -- callers -------------------------------------------------------------------------
 
-    def put(self, route: Route, message: Mapping[str, Any], size: int) -> Dropped | None:
-        """Queues one message; returns what the overflow policy dropped (for ``on_drop``)."""
+    def put(self, route: Route, record: bytes) -> Dropped | None:
+        """Queues one record; returns what was dropped to make room or refused (for
+        ``on_drop`` and the drop log)."""
+        size = len(record)
         dropped: Dropped | None = None
         with self.lock:
             self._enqueued += 1
-            if self.closed or (
-                self._pending > 0
-                and (
-                    self._pending >= self._max_events
-                    or self._pending_bytes + size > self._max_bytes
-                )
-            ):
-                dropped = self._make_room(size)
-                if self.closed or self._full(size):
-                    self._dropped += 1
-                    reason = "client is shut down" if self.closed else "queue full"
-                    dropped.append((route, message, reason))
+            if self.closed:
+                return self._refuse(route, record, "client shut down")
+            lane = self._lanes[route]
+            if self.store is not None:
+                if not self.store.has_room(size):
+                    dropped = self._make_disk_room(size)
+                    if self.closed or not self.store.has_room(size):
+                        return [*dropped, *self._refuse(route, record, "spool full")]
+                self.store.append(route, record)
+                lane.appended += 1
+                self._pending += 1
+                if lane.backlog or self._memory_full(size):
+                    lane.backlog += 1
+                    if lane.backlog == self.config.batch_size:
+                        self._wake()
                     return dropped
-            self._seq += 1
-            queue = self._queues[route]
-            queue.append((self._seq, message, size))
-            self._pending += 1
-            self._pending_bytes += size
-            if len(queue) == self._batch_size:
-                self.ready.notify()
-                if self.on_ready is not None:
-                    self.on_ready()
+            else:
+                if self._memory_full(size):
+                    dropped = self._make_room(route, size)
+                    if self.closed or self._memory_full(size):
+                        return [*dropped, *self._refuse(route, record, "queue full")]
+                lane.appended += 1
+                self._pending += 1
+            lane.records.append(record)
+            lane.bytes += size
+            self._memory += 1
+            self._memory_bytes += size
+            if len(lane.records) == self.config.batch_size:
+                self._wake()
         return dropped
 
-    def _make_room(self, size: int) -> Dropped:
+    def _refuse(self, route: Route, record: bytes, cause: str) -> Dropped:
+        self._dropped += 1
+        self._drops[cause] = self._drops.get(cause, 0) + 1
+        return [Drop(route, record, cause)]
+
+    def _wake(self) -> None:
+        self.ready.notify()
+        if self.on_ready is not None:
+            self.on_ready()
+
+    def _memory_full(self, size: int) -> bool:
+        return self._memory > 0 and (
+            self._memory >= self.config.max_queue_events
+            or self._memory_bytes + size > self.config.max_queue_bytes
+        )
+
+    def _make_room(self, route: Route, size: int) -> Dropped:
         """Applies the overflow policy (block, or drop the oldest); returns what it dropped."""
         dropped: Dropped = []
         if self.config.overflow == "block":
             deadline = time.monotonic() + self.config.block_timeout
-            while self._full(size) and not self.closed:
+            while self._memory_full(size) and not self.closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self.settled.wait(remaining)
         elif self.config.overflow == "drop_oldest":
-            while not self.closed and self._full(size) and self._drop_oldest(dropped):
-                pass
+            while not self.closed and self._memory_full(size):
+                lane = self._lanes[route]
+                if not lane.records:  # this endpoint has nothing queued: the fullest's oldest
+                    lane = max(self._lanes.values(), key=lambda lane: len(lane.records))
+                    if not lane.records:
+                        break  # everything pending is in flight
+                dropped.append(self._drop_oldest(lane))
         return dropped
 
-    def _full(self, size: int) -> bool:
-        return self._pending > 0 and (
-            self._pending >= self.config.max_queue_events
-            or self._pending_bytes + size > self.config.max_queue_bytes
-        )
-
-    def _drop_oldest(self, dropped: Dropped) -> bool:
-        oldest = min((q for q in self._queues.values() if q), key=lambda q: q[0][0], default=None)
-        if oldest is None:
-            return False  # everything pending is in flight
-        _, message, size = oldest.popleft()
-        route = next(r for r, q in self._queues.items() if q is oldest)
+    def _drop_oldest(self, lane: _Lane) -> Drop:
+        record = lane.records.popleft()
+        route = next(r for r, other in self._lanes.items() if other is lane)
+        if self.store is not None:
+            self.store.ack(route, lane.head, 1)
+        lane.head += 1
+        lane.bytes -= len(record)
+        self._memory -= 1
+        self._memory_bytes -= len(record)
         self._pending -= 1
-        self._pending_bytes -= size
         self._dropped += 1
-        dropped.append((route, message, "queue full (oldest dropped)"))
-        return True
+        cause = "queue full"
+        self._drops[cause] = self._drops.get(cause, 0) + 1
+        self.settled.notify_all()
+        return Drop(route, record, cause)
 
-    def request_flush(self) -> int:
-        """Asks the worker to send partial batches now; returns the sequence to wait for."""
+    def _make_disk_room(self, size: int) -> Dropped:
+        assert self.store is not None
+        if self.config.overflow == "block":
+            deadline = time.monotonic() + self.config.block_timeout
+            while not self.store.has_room(size) and not self.closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.settled.wait(remaining)
+        return []
+
+    def request_flush(self) -> Mark:
+        """Asks the worker to send partial batches now; returns the mark to wait for."""
         with self.lock:
-            self._flush_target = max(self._flush_target, self._seq)
+            mark = {route: lane.appended for route, lane in self._lanes.items()}
+            self._flush_mark = mark
             self.ready.notify_all()
-            return self._seq
+            if self.on_ready is not None and any(mark.values()):
+                self.on_ready()
+            return mark
 
-    def wait_settled(self, target: int, deadline: float) -> bool:
-        """Waits until every message up to ``target`` settled, or the deadline passes."""
+    def wait_settled(self, mark: Mark, deadline: float) -> bool:
+        """Waits until every message up to ``mark`` settled, or the deadline passes."""
         with self.lock:
-            while self._oldest_unsettled() <= target:
+            while not self._settled_up_to(mark):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self.settled.wait(remaining)
             return True
 
-    def _oldest_unsettled(self) -> float:
-        heads = [q[0][0] for q in self._queues.values() if q]
-        heads.extend(b.first_seq for b in self._inflight)
-        return min(heads, default=INFINITY)
+    def is_settled(self, mark: Mark) -> bool:
+        """True when every message up to ``mark`` has settled (non-blocking)."""
+        with self.lock:
+            return self._settled_up_to(mark)
+
+    def _settled_up_to(self, mark: Mark) -> bool:
+        return all(self._lanes[route].oldest_unsettled() >= index for route, index in mark.items())
 
     # -- the worker ----------------------------------------------------------------------
 
     def take(self) -> Batch | None:
-        """Blocks until a batch is due; None when the queue is closed and empty."""
+        """Blocks until a batch is due; None when the queue is closed (or closing and empty)."""
         with self.lock:
             while True:
                 due = self._take_locked()
@@ -180,87 +279,124 @@ class MessageQueue:
     def _take_locked(self) -> Batch | float | None:
         if self.closed:
             return None
+        if self._returned:
+            return self._returned.popleft()
+        self._refill()
         now = time.monotonic()
         tick = now >= self._next_tick
         if tick:
             self._next_tick = now + self.config.flush_interval
         batch = self._due_batch(partial_ok=tick or self.closing)
         if batch is not None:
-            self._inflight.add(batch)
+            if self.store is not None:
+                self.store.before_send()
             return batch
-        if self.closing and not any(self._queues.values()):
+        if self.closing and not any(lane.records or lane.backlog for lane in self._lanes.values()):
             return None
         return max(0.0, self._next_tick - now)
 
-    def give_back(self, batch: Batch, items: Iterable[Item]) -> None:
-        """Returns unsettled items of an interrupted batch to the head of their queue (an
-        event loop that closed mid-delivery); they stay pending and are sent again later."""
-        with self.lock:
-            if batch.abandoned:
-                return
-            self._inflight.discard(batch)
-            queue = self._queues[batch.route]
-            merged = sorted([*items, *queue], key=lambda item: item[0])
-            queue.clear()
-            queue.extend(merged)
-            self.settled.notify_all()
-
-    def is_settled(self, target: int) -> bool:
-        """True when every message up to sequence ``target`` has settled (non-blocking)."""
-        with self.lock:
-            return self._oldest_unsettled() > target
+    def _refill(self) -> None:
+        """Reads records waiting on disk back into memory, in order, as the bounds allow."""
+        if self.store is None:
+            return
+        for route, lane in self._lanes.items():
+            while lane.backlog and not self._memory_full(0):
+                room = min(
+                    self.config.batch_size,
+                    self.config.max_queue_events - self._memory,
+                    lane.backlog,
+                )
+                records = self.store.read(route, lane.head + len(lane.records), room)
+                if not records:
+                    return
+                for record in records:
+                    lane.records.append(record)
+                    lane.bytes += len(record)
+                    self._memory_bytes += len(record)
+                self._memory += len(records)
+                lane.backlog -= len(records)
 
     def _due_batch(self, *, partial_ok: bool) -> Batch | None:
         config = self.config
-        candidates = [
-            (q[0][0], route, q)
-            for route, q in self._queues.items()
-            if q and (partial_ok or len(q) >= config.batch_size or q[0][0] <= self._flush_target)
-        ]
-        if not candidates:
-            return None
-        _, route, queue = min(candidates, key=lambda c: c[0])
-        items: list[Item] = []
-        size = 0
-        while queue and len(items) < config.batch_size:
-            item_size = queue[0][2]
-            if items and size + item_size > config.max_batch_bytes:
+        order = ROUTES[self._turn :] + ROUTES[: self._turn]
+        self._turn = (self._turn + 1) % len(ROUTES)
+        for route in order:
+            lane = self._lanes[route]
+            if lane.records and (
+                partial_ok
+                or len(lane.records) >= config.batch_size
+                or lane.bytes >= config.max_batch_bytes
+                or lane.head < self._flush_mark[route]
+            ):
+                return self._cut(route, lane)
+        return None
+
+    def _cut(self, route: Route, lane: _Lane) -> Batch:
+        records: list[bytes] = []
+        size = 2
+        limit = self.config.max_batch_bytes
+        queue = lane.records
+        while queue and len(records) < self.config.batch_size:
+            record_size = len(queue[0]) + 1
+            if records and size + record_size > limit:
                 break
-            items.append(queue.popleft())
-            size += item_size
-        return Batch(route, items)
+            records.append(queue.popleft())
+            size += record_size
+        batch = Batch(route, lane.head, records)
+        lane.head += len(records)
+        lane.bytes -= size - 2 - len(records)  # the JSON array's brackets and commas
+        lane.inflight.append(batch)
+        return batch
+
+    def give_back(self, batch: Batch, parts: Iterable[tuple[int, int]]) -> None:
+        """Keeps an interrupted batch (an event loop that closed mid-delivery) for the next
+        worker: its unsettled ``parts`` stay pending and are sent again first."""
+        with self.lock:
+            if batch.abandoned or self.closed:
+                return
+            batch.remaining = list(parts)
+            if batch.remaining:
+                self._returned.append(batch)
+                self._wake()
 
     def settle(
         self,
         batch: Batch,
-        items: Iterable[Item],
+        start: int,
+        stop: int,
         *,
         sent: int = 0,
         rejected: int = 0,
         dropped: int = 0,
+        cause: str = "",
         error: str | None = None,
-    ) -> None:
-        """Books the fate of some of a batch's items (their count = sent + rejected + dropped)."""
-        count = sent + rejected + dropped
-        size = sum(item[2] for item in items)
+    ) -> bool:
+        """Books the fate of records ``start:stop`` of a batch (sent + rejected + dropped of
+        them). False when shutdown had already booked them (as dropped, or left in the spool)."""
+        count = stop - start
+        size = sum(len(record) for record in batch.records[start:stop])
         with self.lock:
             if error is not None:
                 self._last_error = error
             if batch.abandoned:
-                return  # already booked as dropped by shutdown
+                return False
             self._sent += sent
             self._rejected += rejected
             self._dropped += dropped
+            if dropped:
+                self._drops[cause] = self._drops.get(cause, 0) + dropped
             self._pending -= count
-            self._pending_bytes -= size
-            batch.unsettled -= count
-            if batch.unsettled <= 0:
-                self._inflight.discard(batch)
-            self._on_settled(items)
+            self._memory -= count
+            self._memory_bytes -= size
+            batch.remaining = _subtract(batch.remaining, start, stop)
+            if self.store is not None:
+                self.store.ack(batch.route, batch.first + start, count)
+            if not batch.remaining:
+                self._lanes[batch.route].inflight.remove(batch)
             self.settled.notify_all()
-
-    def _on_settled(self, items: Iterable[Item]) -> None:
-        """Called under the lock after items settled (the spool deletes done segments)."""
+            if self.store is not None and any(lane.backlog for lane in self._lanes.values()):
+                self._wake()
+            return True
 
     def record_request(self, body_bytes: int) -> None:
         with self.lock:
@@ -274,37 +410,54 @@ class MessageQueue:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def begin_close(self) -> int:
+    def begin_close(self) -> Mark:
         with self.lock:
             self.closing = True
-            self._flush_target = self._seq
+            mark = {route: lane.appended for route, lane in self._lanes.items()}
+            self._flush_mark = mark
             self.ready.notify_all()
-            return self._seq
+            if self.on_ready is not None:
+                self.on_ready()
+            return mark
 
     def close(self) -> Dropped:
-        """Stops the queue; what has not settled yet is booked as dropped and returned."""
+        """Stops the queue. Without a store, what has not settled is booked as dropped and
+        returned; with one, it stays there (pending) for the next process."""
         dropped: Dropped = []
         with self.lock:
+            if self.closed:
+                return dropped
             self.closed = True
-            count = 0
-            for route, queue in self._queues.items():
-                count += len(queue)
-                dropped.extend((route, message, "shutdown deadline") for _, message, _ in queue)
-                queue.clear()
-            for batch in self._inflight:
-                # which items of a split batch settled is not tracked: report the first ones
-                batch.abandoned = True
-                count += batch.unsettled
-                dropped.extend(
-                    (batch.route, message, "shutdown deadline (in flight)")
-                    for _, message, _ in batch.items[: batch.unsettled]
-                )
-            self._inflight.clear()
-            self._pending -= count
-            self._dropped += count
-            self._pending_bytes = 0
+            self._returned.clear()
+            for route, lane in self._lanes.items():
+                for batch in lane.inflight:
+                    batch.abandoned = True
+                    if self.store is None:
+                        for start, stop in batch.remaining:
+                            dropped.extend(
+                                Drop(route, record, "shutdown deadline")
+                                for record in batch.records[start:stop]
+                            )
+                if self.store is None:
+                    dropped.extend(
+                        Drop(route, record, "shutdown deadline") for record in lane.records
+                    )
+                lane.inflight.clear()
+                lane.records.clear()
+                lane.bytes = 0
+            self._memory = self._memory_bytes = 0
+            if self.store is None:
+                self._pending -= len(dropped)
+                self._dropped += len(dropped)
+                if dropped:
+                    cause = "shutdown deadline"
+                    self._drops[cause] = self._drops.get(cause, 0) + len(dropped)
+            else:
+                self.store.close()
             self.ready.notify_all()
             self.settled.notify_all()
+            if self.on_ready is not None:
+                self.on_ready()
         return dropped
 
     def stats(self) -> Stats:
@@ -319,4 +472,20 @@ class MessageQueue:
                 requests=self._requests,
                 bytes_sent=self._bytes_sent,
                 last_error=self._last_error,
+                spool_corrupt=self.store.corrupt if self.store is not None else 0,
+                drops=dict(self._drops),
             )
+
+
+def _subtract(ranges: list[tuple[int, int]], start: int, stop: int) -> list[tuple[int, int]]:
+    """``ranges`` without ``[start, stop)`` (a settled part of a split batch)."""
+    left: list[tuple[int, int]] = []
+    for a, b in ranges:
+        if b <= start or a >= stop:
+            left.append((a, b))
+            continue
+        if a < start:
+            left.append((a, start))
+        if stop < b:
+            left.append((stop, b))
+    return left
