@@ -272,7 +272,7 @@ class Sender:
             request = encode_request(self.config, self.route, body)
             self._requests = {part: request}  # kept for its retries; a split makes new ones
         until = self.circuit.until
-        if until is not None and until - now < request.timeout:
+        if until is not None and now < until < now + request.timeout:
             # never let one attempt outlast the deadline
             request = attrs.evolve(request, timeout=max(until - now, 0.05))
         return request

@@ -145,13 +145,16 @@ class Circuit:
                 self._probing = False
             self._notify()
 
-    def hurry(self, until: float, *, final: bool = False) -> None:
+    def hurry(self, until: float, *, now: float, final: bool = False) -> None:
         """A flush or shutdown waits until ``until``: every wait is cut so that a last
         attempt happens before it; ``final`` (shutdown) drops what is left then."""
         with self._lock:
-            if self.until is None or until < self.until or final:
-                self.until = until if not final or self.until is None else min(until, self.until)
-            self.final = self.final or final
+            if self.final:
+                return
+            if final:
+                self.until, self.final = until, True
+            elif self.until is None or self.until <= now or until < self.until:
+                self.until = until
         self._notify()
 
     def relax(self, now: float) -> None:

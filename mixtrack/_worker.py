@@ -105,7 +105,7 @@ class Worker:
     def shutdown(self, deadline: float) -> bool:
         """Delivers what is queued before ``deadline``; books the rest (dropped, or left in
         the spool). True when nothing was left."""
-        self.circuit.hurry(deadline, final=True)
+        self.circuit.hurry(deadline, now=time.monotonic(), final=True)
         mark = self.queue.begin_close()
         if self._threads:
             delivered = self.queue.wait_settled(mark, deadline)

@@ -87,7 +87,7 @@ class Client(BaseClient):
         mark = self._queue.request_flush()
         if any(mark.values()):
             self._kick()
-            self._circuit.hurry(deadline)
+            self._circuit.hurry(deadline, now=time.monotonic())
         return self._queue.wait_settled(mark, deadline)
 
     def shutdown(self, timeout: float | None = None) -> bool:

@@ -125,7 +125,7 @@ class AsyncClient(BaseClient):
         deadline = time.monotonic() + timeout
         mark = self._queue.request_flush()
         if any(mark.values()):
-            self._circuit.hurry(deadline)
+            self._circuit.hurry(deadline, now=time.monotonic())
         worker = self._bind()
         if worker is not None:
             worker.poke()
@@ -176,7 +176,7 @@ class AsyncClient(BaseClient):
         budget = self.config.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + max(0.0, budget)
         self._deadline = deadline
-        self._circuit.hurry(deadline, final=True)
+        self._circuit.hurry(deadline, now=time.monotonic(), final=True)
         target = self._queue.begin_close()
         worker = self._bind()
         if worker is not None:
