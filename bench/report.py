@@ -22,6 +22,10 @@ METRICS: list[tuple[str, str, str, str, bool, str]] = [
     ("throughput", "end-to-end", "throughput", "events_per_s", False, "ev/s"),
     ("throughput_30ms", "end-to-end, 30 ms sink", "throughput_30ms", "events_per_s", False, "ev/s"),
     ("memory", "RSS growth, 1M calls, hung sink", "memory", "growth_mb", True, "MB"),
+    ("memory_per_event", "RSS per queued event, hung sink", "memory", "bytes_per_queued", True,
+     "B"),
+    ("cpu_per_event", "CPU per delivered event, all threads", "throughput", "cpu_us_per_event",
+     True, "µs"),
     ("shutdown", "shutdown() returns, 10k pending, hung sink", "exit", "shutdown_s", True, "s"),
     ("exit", "process exit, 10k pending, hung sink", "exit", "exit_s", True, "s"),
     ("loss", "lost in a 5 s outage", "outage", "lost", True, "events"),
@@ -41,13 +45,13 @@ def brief(scenario: str, result: dict[str, Any]) -> str:
         return f"{result.get('status')} after {result.get('after_s', result.get('wall_s', 0)):.0f}s"
     fields = {
         "latency": ("median_us", "p99_us"),
-        "throughput": ("events_per_s", "received"),
+        "throughput": ("events_per_s", "cpu_us_per_event"),
         "throughput_30ms": ("events_per_s", "received"),
-        "memory": ("growth_mb", "calls"),
+        "memory": ("growth_mb", "bytes_per_queued"),
         "exit": ("exit_s", "pending"),
         "outage": ("lost", "duplicates"),
     }[scenario]
-    return ", ".join(f"{name}={result.get(name, 0):,.2f}" for name in fields)
+    return ", ".join(f"{name}={result.get(name) or 0:,.2f}" for name in fields)
 
 
 def machine() -> dict[str, Any]:
@@ -155,6 +159,9 @@ def targets(summary: dict[str, Any], exit_budget: float) -> list[dict[str, Any]]
         (f"process exit ≤ budget + 0.1 s ({exit_budget + 0.1:.1f} s)", mine("exit"),
          lambda v: v <= exit_budget + 0.1),
         ("zero loss across a 5 s outage", mine("loss"), lambda v: v == 0),
+        ("RSS per queued event ≤ 300 B", mine("memory_per_event"), lambda v: v <= 300),
+        ("CPU per delivered event ≤ 0.15x best peer's", ratio("cpu_per_event"),
+         lambda v: v >= 1 / 0.15),
         ("collector ingest ≥ 30,000 ev/s", mine("collector"), lambda v: v >= 30_000),
     ]
     return [
@@ -168,7 +175,7 @@ def _fmt(value: float | None, unit: str) -> str:
         return "—"
     if unit == "ev/s":
         return f"{value:,.0f}"
-    if unit == "events":
+    if unit in ("events", "B"):
         return f"{value:,.0f}"
     if value >= 100:
         return f"{value:,.0f}"
