@@ -89,5 +89,8 @@ class Outcomes:
             batch, start, stop, dropped=stop - start, cause=cause, error=detail or cause
         ):
             self.report_drops(
-                [Drop(batch.route, record, cause, detail) for record in batch.records[start:stop]]
+                [
+                    Drop(batch.route, record, cause, detail)
+                    for record in batch.records.slice(start, stop)
+                ]
             )

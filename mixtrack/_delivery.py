@@ -27,7 +27,7 @@ import attrs
 
 from mixtrack._config import Config
 from mixtrack._retry import Circuit
-from mixtrack._wire import Answer, encode_request, json_array, read_answer
+from mixtrack._wire import Answer, Records, encode_request, read_answer
 from mixtrack.protocol.routes import Route
 from mixtrack.transport import Request, Response
 
@@ -102,7 +102,7 @@ class Sender:
         self,
         config: Config,
         route: Route,
-        records: Sequence[bytes],
+        records: Records,
         circuit: Circuit,
         *,
         parts: Sequence[tuple[int, int]] | None = None,
@@ -191,7 +191,7 @@ class Sender:
         part = self._parts[0]
         if part in self._requests:
             return 0
-        return sum(len(record) for record in self.records[part[0] : part[1]])
+        return self.records.size(*part)
 
     @property
     def pending_parts(self) -> list[tuple[int, int]]:
@@ -268,7 +268,7 @@ class Sender:
         request = self._requests.get(part)
         if request is None:
             start, stop = part
-            body = json_array(self.records[start:stop])
+            body = self.records.body(start, stop)
             request = encode_request(self.config, self.route, body)
             self._requests = {part: request}  # kept for its retries; a split makes new ones
         until = self.circuit.until

@@ -4,9 +4,11 @@ Every message is counted once as enqueued and settles exactly once: sent, reject
 dropped. ``pending`` is what has not settled yet (queued or in flight), so
 ``enqueued == sent + rejected + dropped + pending`` holds at every instant a snapshot is taken.
 
-Messages are held as their serialized records (bytes), one lane per endpoint; the bounds count
-messages and the bytes of their records, queued and in flight together. A record's place is
-its *index* in its lane, so a batch is ``(route, first index, records)`` and a flush waits
+Messages are held as their serialized records, one lane per endpoint, joined batch by batch
+into one buffer (:class:`~mixtrack._wire.Records`): a queued message costs its JSON and four
+bytes, and a batch's body is a single copy. The bounds count messages and the bytes of their
+records, queued and in flight together. A record's place is its *index* in its lane, so a
+batch is ``(route, first index, records)`` and a flush waits
 until every lane has settled up to the index it had reached. With a :class:`Store` (the
 spool), every record is on disk before ``put`` returns, memory is a bounded window onto it,
 and settled batches are acknowledged to it.
@@ -26,6 +28,7 @@ import attrs
 
 from mixtrack._config import Config
 from mixtrack._stats import Stats
+from mixtrack._wire import Records
 from mixtrack.protocol.routes import ROUTES, Route
 
 __all__ = ["Batch", "Drop", "Dropped", "Mark", "MessageQueue", "Store"]
@@ -77,29 +80,51 @@ class Batch:
 
     route: Route
     first: int
-    records: list[bytes]
-    remaining: list[tuple[int, int]] = attrs.Factory(list)
+    records: Records
+    remaining: list[tuple[int, int]]
     abandoned: bool = False
 
-    def __attrs_post_init__(self) -> None:
-        if not self.remaining:
-            self.remaining = [(0, len(self.records))]
+    def oldest(self) -> int:
+        return self.first + min(start for start, _ in self.remaining)
 
 
 @attrs.define(eq=False)
 class _Lane:
-    """One endpoint's records: in memory ``[head, head + len(records))``, on disk only
-    (``backlog``) up to ``appended``; batches taken and not settled are ``inflight``."""
+    """One endpoint's records: in memory ``[head, head + count)`` (in ``chunks``, of which
+    the first ``skip`` records are gone), on disk only (``backlog``) up to ``appended``;
+    batches taken and not settled are ``inflight``."""
 
-    records: deque[bytes] = attrs.Factory(deque)
+    chunks: deque[Records] = attrs.Factory(deque)
+    skip: int = 0
     head: int = 0  # index of the first record not taken yet
+    count: int = 0
     appended: int = 0
     backlog: int = 0
-    bytes: int = 0  # of ``records``
+    nbytes: int = 0  # of the records in memory, not taken yet
     inflight: list[Batch] = attrs.Factory(list)
 
     def oldest_unsettled(self) -> int:
-        return min((b.first for b in self.inflight), default=self.head)
+        return min((b.oldest() for b in self.inflight), default=self.head)
+
+    def add(self, record: bytes, config: Config) -> bool:
+        """Appends a record; True when it filled a batch."""
+        chunks = self.chunks
+        chunk = chunks[-1] if chunks else None
+        if (
+            chunk is None
+            or len(chunk) >= config.batch_size
+            or chunk.nbytes + len(record) + 1 > config.max_batch_bytes
+        ):
+            chunk = Records()
+            chunks.append(chunk)
+        chunk.append(record)
+        self.count += 1
+        self.nbytes += len(record)
+        return len(chunk) >= config.batch_size
+
+    def full(self) -> bool:
+        """A whole batch is ready (the first chunk is not the one still filling)."""
+        return len(self.chunks) > 1
 
 
 class MessageQueue:
@@ -160,11 +185,9 @@ class MessageQueue:
                         return [*dropped, *self._refuse(route, record, "queue full")]
                 lane.appended += 1
                 self._pending += 1
-            lane.records.append(record)
-            lane.bytes += size
             self._memory += 1
             self._memory_bytes += size
-            if len(lane.records) == self.config.batch_size:
+            if lane.add(record, self.config):
                 self._wake()
         return dropped
 
@@ -197,20 +220,26 @@ class MessageQueue:
         elif self.config.overflow == "drop_oldest":
             while not self.closed and self._memory_full(size):
                 lane = self._lanes[route]
-                if not lane.records:  # this endpoint has nothing queued: the fullest's oldest
-                    lane = max(self._lanes.values(), key=lambda lane: len(lane.records))
-                    if not lane.records:
+                if not lane.count:  # this endpoint has nothing queued: the fullest's oldest
+                    lane = max(self._lanes.values(), key=lambda lane: lane.count)
+                    if not lane.count:
                         break  # everything pending is in flight
                 dropped.append(self._drop_oldest(lane))
         return dropped
 
     def _drop_oldest(self, lane: _Lane) -> Drop:
-        record = lane.records.popleft()
+        chunk = lane.chunks[0]
+        record = chunk[lane.skip]
+        lane.skip += 1
+        if lane.skip == len(chunk):
+            lane.chunks.popleft()
+            lane.skip = 0
         route = next(r for r, other in self._lanes.items() if other is lane)
         if self.store is not None:
             self.store.ack(route, lane.head, 1)
         lane.head += 1
-        lane.bytes -= len(record)
+        lane.count -= 1
+        lane.nbytes -= len(record)
         self._memory -= 1
         self._memory_bytes -= len(record)
         self._pending -= 1
@@ -291,7 +320,7 @@ class MessageQueue:
             if self.store is not None:
                 self.store.before_send()
             return batch
-        if self.closing and not any(lane.records or lane.backlog for lane in self._lanes.values()):
+        if self.closing and not any(lane.count or lane.backlog for lane in self._lanes.values()):
             return None
         return max(0.0, self._next_tick - now)
 
@@ -306,45 +335,32 @@ class MessageQueue:
                     self.config.max_queue_events - self._memory,
                     lane.backlog,
                 )
-                records = self.store.read(route, lane.head + len(lane.records), room)
+                records = self.store.read(route, lane.head + lane.count, room)
                 if not records:
                     return
                 for record in records:
-                    lane.records.append(record)
-                    lane.bytes += len(record)
+                    lane.add(record, self.config)
                     self._memory_bytes += len(record)
                 self._memory += len(records)
                 lane.backlog -= len(records)
 
     def _due_batch(self, *, partial_ok: bool) -> Batch | None:
-        config = self.config
         order = ROUTES[self._turn :] + ROUTES[: self._turn]
         self._turn = (self._turn + 1) % len(ROUTES)
         for route in order:
             lane = self._lanes[route]
-            if lane.records and (
-                partial_ok
-                or len(lane.records) >= config.batch_size
-                or lane.bytes >= config.max_batch_bytes
-                or lane.head < self._flush_mark[route]
-            ):
+            if lane.count and (partial_ok or lane.full() or lane.head < self._flush_mark[route]):
                 return self._cut(route, lane)
         return None
 
     def _cut(self, route: Route, lane: _Lane) -> Batch:
-        records: list[bytes] = []
-        size = 2
-        limit = self.config.max_batch_bytes
-        queue = lane.records
-        while queue and len(records) < self.config.batch_size:
-            record_size = len(queue[0]) + 1
-            if records and size + record_size > limit:
-                break
-            records.append(queue.popleft())
-            size += record_size
-        batch = Batch(route, lane.head, records)
-        lane.head += len(records)
-        lane.bytes -= size - 2 - len(records)  # the JSON array's brackets and commas
+        records = lane.chunks.popleft()
+        skip, lane.skip = lane.skip, 0
+        taken = len(records) - skip
+        batch = Batch(route, lane.head - skip, records, [(skip, len(records))])
+        lane.head += taken
+        lane.count -= taken
+        lane.nbytes -= records.size(skip, len(records))
         lane.inflight.append(batch)
         return batch
 
@@ -374,7 +390,7 @@ class MessageQueue:
         """Books the fate of records ``start:stop`` of a batch (sent + rejected + dropped of
         them). False when shutdown had already booked them (as dropped, or left in the spool)."""
         count = stop - start
-        size = sum(len(record) for record in batch.records[start:stop])
+        size = batch.records.size(start, stop)
         with self.lock:
             if error is not None:
                 self._last_error = error
@@ -436,15 +452,18 @@ class MessageQueue:
                         for start, stop in batch.remaining:
                             dropped.extend(
                                 Drop(route, record, "shutdown deadline")
-                                for record in batch.records[start:stop]
+                                for record in batch.records.slice(start, stop)
                             )
                 if self.store is None:
-                    dropped.extend(
-                        Drop(route, record, "shutdown deadline") for record in lane.records
-                    )
+                    for n, chunk in enumerate(lane.chunks):
+                        start = lane.skip if n == 0 else 0
+                        dropped.extend(
+                            Drop(route, record, "shutdown deadline")
+                            for record in chunk.slice(start, len(chunk))
+                        )
                 lane.inflight.clear()
-                lane.records.clear()
-                lane.bytes = 0
+                lane.chunks.clear()
+                lane.skip = lane.count = lane.nbytes = 0
             self._memory = self._memory_bytes = 0
             if self.store is None:
                 self._pending -= len(dropped)

@@ -12,7 +12,8 @@ import email.utils
 import json
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from mixtrack.transport import Request, Response
 
 __all__ = [
     "Answer",
+    "Records",
     "Route",
     "dumps",
     "encode_request",
@@ -40,14 +42,74 @@ _orjson_dumps = orjson.dumps
 
 
 def dumps(message: Any) -> bytes:
-    """One message as compact JSON bytes, sized to fit: what the queue and the spool hold."""
+    """One message as compact JSON bytes: the record the queue, the body and the spool use.
+
+    orjson hands its bytes back in a buffer of at least 4 KiB whatever the length: never keep
+    one; :class:`Records` copies it into a shared buffer."""
     try:
-        # orjson hands its bytes back in a buffer of at least 4 KiB whatever the length; a
-        # queued record lives until it is answered, so copy it to its exact size (a few
-        # hundred bytes instead of 4 KiB each).
-        return memoryview(_orjson_dumps(message)).tobytes()
+        return _orjson_dumps(message)
     except TypeError:  # ints beyond 64 bits: the stdlib carries them
         return _encoder.encode(message).encode("utf-8")
+
+
+class Records:
+    """Serialized records, joined with commas in one buffer, as a batch's body needs them.
+
+    A queued message costs its JSON and four bytes, instead of a bytes object each; a
+    request's body is one copy of a slice. Append-only while it fills, then read-only.
+
+    >>> records = Records.of([b'{"a":1}', b'{"b":2}', b'{"c":3}'])
+    >>> len(records), records[1], records.body(1, 3)
+    (3, b'{"b":2}', b'[{"b":2},{"c":3}]')
+    """
+
+    __slots__ = ("_data", "_ends")
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("I")
+
+    @classmethod
+    def of(cls, records: Iterable[bytes]) -> Records:
+        joined = cls()
+        for record in records:
+            joined.append(record)
+        return joined
+
+    def append(self, record: bytes) -> None:
+        data = self._data
+        if self._ends:
+            data += b","
+        data += record
+        self._ends.append(len(data))
+
+    @property
+    def nbytes(self) -> int:
+        """The length of the body: the records, their commas and the brackets."""
+        return len(self._data) + 2
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _begin(self, index: int) -> int:
+        return 0 if index == 0 else self._ends[index - 1] + 1
+
+    def __getitem__(self, index: int) -> bytes:
+        return bytes(self._data[self._begin(index) : self._ends[index]])
+
+    def slice(self, start: int, stop: int) -> list[bytes]:
+        return [self[i] for i in range(start, stop)]
+
+    def size(self, start: int, stop: int) -> int:
+        """Bytes of records ``start:stop`` (without the commas between them)."""
+        if start >= stop:
+            return 0
+        return self._ends[stop - 1] - self._begin(start) - (stop - start - 1)
+
+    def body(self, start: int, stop: int) -> bytes:
+        """Records ``start:stop`` as one JSON array: a request's body."""
+        view = memoryview(self._data)[self._begin(start) : self._ends[stop - 1]] if stop else b""
+        return b"".join((b"[", view, b"]"))
 
 
 def loads(record: bytes) -> Any:

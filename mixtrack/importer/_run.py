@@ -28,7 +28,7 @@ from mixtrack._config import Config
 from mixtrack._delivery import Retrying, Send, Sender, Settled
 from mixtrack._progress import ProgressBar
 from mixtrack._retry import Backoff, Circuit
-from mixtrack._wire import dumps, split_records
+from mixtrack._wire import Records, dumps, split_records
 from mixtrack._worker import drive
 from mixtrack.errors import ConfigError
 from mixtrack.importer._rows import ColumnMap, Format, Row, count_rows, read_rows
@@ -249,7 +249,7 @@ def _deliver(
             else:
                 failures.append(event.detail)
 
-        sender = Sender(config, "import", records, circuit)
+        sender = Sender(config, "import", Records.of(records), circuit)
         drive(sender, transport, _sleep, book)
     return imported, refused, "; ".join(failures)
 
