@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mixtrack._config import Config
-from mixtrack._context import current_context
+from mixtrack._context import _current
 from mixtrack._message import (
     LIB,
     LIB_VERSION,
@@ -39,6 +39,7 @@ __all__ = ["Calls"]
 
 Properties = Mapping[str, Any]
 _OVERRIDES = RESERVED_EVENT_KEYS
+_current_context = _current.get  # current_context(), one call less on the hot path
 
 
 class Calls:
@@ -55,10 +56,7 @@ class Calls:
         # serialized once, here: the queue, the batch body and the spool all use these bytes
         record = dumps(message)
         if len(record) >= MAX_EVENT_BYTES:
-            raise ValidationError(
-                f"message is {len(record)} bytes of JSON; Mixpanel refuses messages of "
-                f"{MAX_EVENT_BYTES} bytes and more: send less, or split it"
-            )
+            _too_big(record)
         self._enqueue(route, record)
 
     # -- super properties ----------------------------------------------------------------
@@ -88,7 +86,7 @@ class Calls:
         """The event message. This is track()'s hot path."""
         if type(event) is not str or not event or len(event) > 255:
             check_event_name(event)
-        ctx = current_context()
+        ctx = _current_context()
         if distinct_id is None:
             distinct_id = ctx.distinct_id
         if (
@@ -138,9 +136,11 @@ class Calls:
 
         >>> client.track("user-42", "Signed up", {"plan": "pro"})  # doctest: +SKIP
         """
-        self._put(
-            self.config.endpoint, self._event(distinct_id, event, properties, time, insert_id)
-        )
+        # _put, inlined: this is the hot path
+        record = dumps(self._event(distinct_id, event, properties, time, insert_id))
+        if len(record) >= MAX_EVENT_BYTES:
+            _too_big(record)
+        self._enqueue(self.config.endpoint, record)
 
     def import_event(
         self,
@@ -380,6 +380,13 @@ class Calls:
     ) -> None:
         """Deletes a group profile (``$delete``)."""
         self._group(group_key, group_id, "$delete", "", meta)
+
+
+def _too_big(record: bytes) -> None:
+    raise ValidationError(
+        f"message is {len(record)} bytes of JSON; Mixpanel refuses messages of "
+        f"{MAX_EVENT_BYTES} bytes and more: send less, or split it"
+    )
 
 
 def _props(properties: Properties, op: str) -> dict[str, Any]:

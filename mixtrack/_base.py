@@ -67,13 +67,17 @@ class BaseClient(Calls):
             for route, record in store.adopt_orphans():
                 self._report_drops(self._queue.put(route, record) or [])
 
+    #: True once delivery runs for good (the thread client): ``_kick`` is then skipped.
+    _delivering = False
+
     def _enqueue(self, route: Route, record: bytes) -> None:
         dropped = self._queue.put(route, record)
         if dropped:
             self._report_drops(dropped)
         if self._debug:
             log.debug("mixtrack: queued for /%s: %s", route, loads(record))
-        self._kick()
+        if not self._delivering:
+            self._kick()
 
     def _kick(self) -> None:
         """Makes sure delivery runs (threads started, or a task on the running loop)."""

@@ -238,17 +238,15 @@ def _check_key(key: object, parent: str | None) -> str:
 
 def merge_properties(
     target: dict[str, Any], properties: Mapping[str, Any], *, what: str = "properties"
-) -> int:
+) -> None:
     """Validates ``properties`` and copies them into ``target`` as plain JSON values.
 
-    Returns an estimate of the bytes added, for the queue's byte bound. Raises
-    ValidationError naming the property; ``target`` may then hold some of the properties,
-    so callers pass a dict of their own. One loop, no intermediate copies: this is
-    ``track()``'s hot path.
+    Raises ValidationError naming the property; ``target`` may then hold some of the
+    properties, so callers pass a dict of their own. One loop, no intermediate copies: this
+    is ``track()``'s hot path.
     """
     if type(properties) is not dict and not isinstance(properties, Mapping):
         raise ValidationError(f"{what} must be a dict, got {_kind(properties)}")
-    size = 0
     for key, value in properties.items():
         if type(key) is not str or not key:
             _check_key(key, None)
@@ -256,18 +254,13 @@ def merge_properties(
         if t is str:
             if not value.isascii():
                 _encode_value(value, key, 1)  # refuses lone surrogates
-            size += len(value) + _STR_ENTRY
-        elif t is int or t is bool or value is None or (t is float and _isfinite(value)):
-            size += _SCALAR_ENTRY
-        else:
+        elif not (t is int or t is bool or value is None or (t is float and _isfinite(value))):
             value = _encode_value(value, key, 1)
-            size += len(key) + ENTRY_BYTES + _estimate_value(value)
         target[key] = value
     if len(target) > MAX_PROPERTIES:
         raise ValidationError(
             f"{what} has {len(target)} entries; Mixpanel allows at most {MAX_PROPERTIES}"
         )
-    return size
 
 
 def encode_properties(

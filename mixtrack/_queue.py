@@ -102,25 +102,37 @@ class _Lane:
     backlog: int = 0
     nbytes: int = 0  # of the records in memory, not taken yet
     inflight: list[Batch] = attrs.Factory(list)
+    open: Records | None = None  # the chunk still filling
+    open_count: int = 0
+    open_bytes: int = 0
 
     def oldest_unsettled(self) -> int:
         return min((b.oldest() for b in self.inflight), default=self.head)
 
-    def add(self, record: bytes, config: Config) -> bool:
-        """Appends a record; True when it filled a batch."""
-        chunks = self.chunks
-        chunk = chunks[-1] if chunks else None
+    def add(self, record: bytes, batch_size: int, max_batch_bytes: int) -> bool:
+        """Appends a record; True when it filled a batch. (``track()``'s hot path: the
+        filling chunk's count and size are kept here rather than asked of it.)"""
+        size = len(record)
         if (
-            chunk is None
-            or len(chunk) >= config.batch_size
-            or chunk.nbytes + len(record) + 1 > config.max_batch_bytes
+            self.open is None
+            or self.open_count >= batch_size
+            or self.open_bytes + size + 1 > max_batch_bytes
         ):
-            chunk = Records()
-            chunks.append(chunk)
-        chunk.append(record)
+            self.open = Records()
+            self.chunks.append(self.open)
+            self.open_count = 0
+            self.open_bytes = 2
+        # Records.append, inlined
+        data = self.open._data
+        if self.open_count:
+            data += b","
+        data += record
+        self.open._ends.append(len(data))
+        self.open_count += 1
+        self.open_bytes += size + 1
         self.count += 1
-        self.nbytes += len(record)
-        return len(chunk) >= config.batch_size
+        self.nbytes += size
+        return self.open_count >= batch_size
 
     def full(self) -> bool:
         """A whole batch is ready (the first chunk is not the one still filling)."""
@@ -144,6 +156,10 @@ class MessageQueue:
         self._flush_mark: dict[Route, int] = dict.fromkeys(ROUTES, 0)
         self._next_tick = time.monotonic() + config.flush_interval
         self._turn = 0
+        self._batch_size = config.batch_size
+        self._max_batch_bytes = config.max_batch_bytes
+        self._max_events = config.max_queue_events
+        self._max_bytes = config.max_queue_bytes
         self.closing = False
         self.closed = False
         self._memory = 0  # messages in memory: queued and in flight
@@ -179,7 +195,9 @@ class MessageQueue:
                         self._wake()
                     return dropped
             else:
-                if self._memory_full(size):
+                if self._memory and (
+                    self._memory >= self._max_events or self._memory_bytes + size > self._max_bytes
+                ):
                     dropped = self._make_room(route, size)
                     if self.closed or self._memory_full(size):
                         return [*dropped, *self._refuse(route, record, "queue full")]
@@ -187,7 +205,7 @@ class MessageQueue:
                 self._pending += 1
             self._memory += 1
             self._memory_bytes += size
-            if lane.add(record, self.config):
+            if lane.add(record, self._batch_size, self._max_batch_bytes):
                 self._wake()
         return dropped
 
@@ -203,8 +221,7 @@ class MessageQueue:
 
     def _memory_full(self, size: int) -> bool:
         return self._memory > 0 and (
-            self._memory >= self.config.max_queue_events
-            or self._memory_bytes + size > self.config.max_queue_bytes
+            self._memory >= self._max_events or self._memory_bytes + size > self._max_bytes
         )
 
     def _make_room(self, route: Route, size: int) -> Dropped:
@@ -234,6 +251,8 @@ class MessageQueue:
         if lane.skip == len(chunk):
             lane.chunks.popleft()
             lane.skip = 0
+            if chunk is lane.open:
+                lane.open = None
         route = next(r for r, other in self._lanes.items() if other is lane)
         if self.store is not None:
             self.store.ack(route, lane.head, 1)
@@ -339,7 +358,7 @@ class MessageQueue:
                 if not records:
                     return
                 for record in records:
-                    lane.add(record, self.config)
+                    lane.add(record, self._batch_size, self._max_batch_bytes)
                     self._memory_bytes += len(record)
                 self._memory += len(records)
                 lane.backlog -= len(records)
@@ -355,6 +374,8 @@ class MessageQueue:
 
     def _cut(self, route: Route, lane: _Lane) -> Batch:
         records = lane.chunks.popleft()
+        if records is lane.open:
+            lane.open = None
         skip, lane.skip = lane.skip, 0
         taken = len(records) - skip
         batch = Batch(route, lane.head - skip, records, [(skip, len(records))])
@@ -463,6 +484,7 @@ class MessageQueue:
                         )
                 lane.inflight.clear()
                 lane.chunks.clear()
+                lane.open = None
                 lane.skip = lane.count = lane.nbytes = 0
             self._memory = self._memory_bytes = 0
             if self.store is None:

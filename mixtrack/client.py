@@ -52,6 +52,7 @@ class Client(BaseClient):
         return cls(config=Config.from_env(**overrides), transport=transport)
 
     def _build(self) -> None:
+        self._delivering = False
         super()._build()
         config = self.config
         if self._own_transport or self._transport is None:
@@ -70,6 +71,8 @@ class Client(BaseClient):
                 self._worker.start()
             except RuntimeError as exc:  # interpreter shutting down: threads refused
                 self._queue.record_retry(f"could not start the worker: {exc}")
+                return
+        self._delivering = self._worker.started
 
     # -- lifecycle -----------------------------------------------------------------------
 
