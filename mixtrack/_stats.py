@@ -123,6 +123,23 @@ class DropLog:
             _ADVICE.get(cause, ""),
         )
 
+    def flush(self) -> None:
+        """Logs what was dropped since each cause's last line (at shutdown: nothing left
+        unsaid)."""
+        with self._lock:
+            due = {cause: n for cause, n in self._unlogged.items() if n}
+            for cause in due:
+                self._unlogged[cause] = 0
+            totals = dict(self._counts)
+        for cause, count in due.items():
+            log.warning(
+                "mixtrack: dropped %d messages (%s) since the last report, %d in all; %s",
+                count,
+                cause,
+                totals[cause],
+                _ADVICE.get(cause, ""),
+            )
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             return dict(self._counts)

@@ -119,6 +119,7 @@ class Worker:
         if not any(t.is_alive() for t in self._threads):
             self.transport.close()
         self._outcomes.report_drops(dropped)
+        self._outcomes.report_drops.log.flush()
         return delivered and not dropped
 
     def _wake(self) -> None:

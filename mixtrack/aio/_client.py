@@ -194,6 +194,7 @@ class AsyncClient(BaseClient):
             except (Exception, asyncio.TimeoutError):
                 log.debug("mixtrack: error closing the transport", exc_info=True)
         self._report_drops(dropped)
+        self._report_drops.log.flush()
         return delivered and not dropped
 
     async def __aenter__(self) -> AsyncClient:

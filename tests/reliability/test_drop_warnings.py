@@ -46,11 +46,11 @@ def test_queue_full_is_counted_and_logged_once_with_the_count(caplog):
         for seq in range(500):
             client.track("user-1", "Overflow", {"seq": seq})
         stats = client.stats()
+        lines = warnings_about(caplog, "queue full")
     finally:
         gate.set()
         client.shutdown(5)
     assert stats.drops["queue full"] == stats.dropped >= 480
-    lines = warnings_about(caplog, "queue full")
     assert len(lines) == 1, lines  # rate-limited: one line for the burst
     assert "max_queue_events" in lines[0]
     assert seen and set(seen) == {"queue full"}
@@ -100,10 +100,10 @@ def test_spool_full_is_counted_and_logged(tmp_path, caplog):
     for seq in range(500):
         client.track("user-1", "Spool full", {"seq": seq})
     stats = client.stats()
+    (line,) = warnings_about(caplog, "spool full")  # the rest at shutdown
     client.shutdown(0.2)
     assert stats.drops["spool full"] == stats.dropped > 0
     assert stats.pending + stats.dropped == 500
-    (line,) = warnings_about(caplog, "spool full")
     assert "spool_max_bytes" in line
 
 
@@ -133,3 +133,20 @@ def test_the_drop_log_says_how_many_were_dropped_since_its_last_line(caplog):
     assert "dropped 2 messages (retry budget)" in lines[1]
     assert "dropped 104 messages (queue full) in the last 15s, 107 in all" in lines[2]
     assert drops.counts() == {"queue full": 107, "retry budget": 2}
+
+
+def test_what_the_rate_limit_held_back_is_logged_at_shutdown(caplog):
+    gate = threading.Event()
+    client = mixtrack.Client(
+        "tok", transport=hanging_transport(gate), max_queue_events=10, batch_size=5
+    )
+    try:
+        for seq in range(100):
+            client.track("user-1", "Overflow", {"seq": seq})
+        dropped = client.stats().drops["queue full"]
+    finally:
+        gate.set()
+        client.shutdown(5)
+    lines = warnings_about(caplog, "queue full")
+    assert len(lines) == 2, lines  # the first drop at once, the rest at shutdown
+    assert f"{dropped} in all" in lines[1] and f"dropped {dropped - 1} messages" in lines[1]
