@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 import math
 import os
 import uuid
@@ -41,7 +40,6 @@ __all__ = [
     "coerce_distinct_id",
     "encode_datetime",
     "encode_properties",
-    "estimate_size",
     "event_time_ms",
     "merge_properties",
 ]
@@ -49,17 +47,6 @@ __all__ = [
 LIB = "mixtrack"
 LIB_VERSION = __version__
 
-# Size estimates count the Python objects a queued message holds (what the queue's byte
-# bound is for), not its JSON: a dict slot with its key, a str object's header, a boxed
-# number, a container's header. Calibrated with tracemalloc on CPython 3.11.
-ENTRY_BYTES = 40
-STR_BYTES = 50
-SCALAR_BYTES = 32
-CONTAINER_BYTES = 100
-EVENT_BYTES = 660  # an event's own objects: two dicts, token, time, $insert_id, lib fields
-_KEY_BYTES = 10  # a typical property name, counted without measuring it on the hot path
-_STR_ENTRY = ENTRY_BYTES + STR_BYTES + _KEY_BYTES
-_SCALAR_ENTRY = ENTRY_BYTES + SCALAR_BYTES + _KEY_BYTES
 _isfinite = math.isfinite
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -271,24 +258,3 @@ def encode_properties(
     if properties is not None:
         merge_properties(out, properties, what=what)
     return out
-
-
-def _estimate_value(value: Any) -> int:
-    if type(value) is str:
-        return len(value) + STR_BYTES
-    if isinstance(value, dict):
-        return estimate_size(value)
-    if isinstance(value, list):
-        return CONTAINER_BYTES + sum(_estimate_value(v) + 8 for v in value)
-    return SCALAR_BYTES
-
-
-def estimate_size(message: Mapping[str, Any]) -> int:
-    """An estimate of the memory a queued message holds, for the queue's byte bound."""
-    return CONTAINER_BYTES + sum(
-        len(key) + ENTRY_BYTES + _estimate_value(value) for key, value in message.items()
-    )
-
-
-def exact_size(message: Mapping[str, Any]) -> int:
-    return len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode())
