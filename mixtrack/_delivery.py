@@ -11,9 +11,12 @@ A :class:`Sender` is asked for its next event and does what the event says it ne
 The thread worker, the asyncio worker and the importer drive the same sender, so encoding,
 retries, the circuit, 413 splits and the books are written once.
 
->>> sender = Sender(config, "import", [b'{"event":"E"}'], Circuit(Backoff.of(config)))
-... # doctest: +SKIP
->>> event = sender.next_event()  # Send(...)  # doctest: +SKIP
+>>> records = Records.of([b'{"event":"E","properties":{"token":"t"}}'])  # doctest: +SKIP
+>>> sender = Sender(config, "import", records, Circuit(Backoff.of(config)))  # doctest: +SKIP
+>>> send = sender.next_event()  # Send(request, 0, 1): put it on the wire  # doctest: +SKIP
+>>> sender.receive(transport.send(send.request))  # doctest: +SKIP
+>>> sender.next_event()  # doctest: +SKIP
+Settled(start=0, stop=1, fate='sent', ...)
 """
 
 from __future__ import annotations
