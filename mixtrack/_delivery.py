@@ -38,8 +38,10 @@ __all__ = ["DONE", "Done", "Retrying", "Send", "Sender", "Settled", "Wait"]
 
 log = logging.getLogger("mixtrack")
 
-#: Time kept for the last attempt before a flush or shutdown deadline (seconds, at most).
+#: Time kept for the last attempt before a flush or shutdown deadline: a quarter of the
+#: budget, at least half a second (and never more than ``request_timeout``).
 LAST_ATTEMPT = 0.5
+LAST_ATTEMPT_SHARE = 0.25
 
 
 @attrs.frozen
@@ -256,7 +258,8 @@ class Sender:
                 return 0.0
         if until is not None:
             # cut the wait so that one last attempt happens before the deadline
-            latest = until - min(LAST_ATTEMPT, self.config.request_timeout)
+            reserve = max(LAST_ATTEMPT, LAST_ATTEMPT_SHARE * circuit.budget)
+            latest = until - min(reserve, self.config.request_timeout)
             if wait == 0.0 or now + wait > latest:
                 if now < latest:
                     return latest - now

@@ -76,6 +76,8 @@ class Circuit:
         #: earliest flush/shutdown deadline (monotonic) and whether it drops what is left
         self.until: float | None = None
         self.final = False
+        #: the length of the budget ``until`` ends (for the time kept for a last attempt)
+        self.budget = 0.0
 
     @property
     def down(self) -> bool:
@@ -155,6 +157,9 @@ class Circuit:
                 self.until, self.final = until, True
             elif self.until is None or self.until <= now or until < self.until:
                 self.until = until
+            else:
+                return
+            self.budget = until - now
         self._notify()
 
     def relax(self, now: float) -> None:

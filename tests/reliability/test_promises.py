@@ -80,16 +80,18 @@ def test_a_burst_of_200k_events_at_default_settings_is_delivered_whole(counting_
     assert len(counting_sink.ids) == 200_000 and len(set(counting_sink.ids)) == 200_000
 
 
-def test_an_outage_outlasting_ten_attempts_loses_nothing_and_is_probed_one_at_a_time(
+def test_an_outage_many_attempts_long_loses_nothing_and_is_probed_one_at_a_time(
     counting_sink,
 ):
+    # waits of 0.15-0.3 s: far longer than a request already sent may take to arrive, so
+    # that every request after the first wave is a probe
     client = mixtrack.Client(
         "outage-token",
         api_host=counting_sink.url,
         flush_interval=0.05,
         batch_size=100,
-        backoff_initial=0.02,
-        max_backoff=0.1,
+        backoff_initial=0.3,
+        max_backoff=0.3,
     )
     seq = 0
 
@@ -103,9 +105,10 @@ def test_an_outage_outlasting_ten_attempts_loses_nothing_and_is_probed_one_at_a_
     assert client.flush(10)
     counting_sink.down = True
     with books_checked(client):
-        # tracking goes on while the collector refuses; stop once some batch has been
-        # refused far more than ten times (the old attempt budget)
-        while len(counting_sink.refused) < 40:
+        # tracking goes on while the collector refuses, for more than twice the attempts of
+        # the old ten-attempt budget
+        give_up = time.monotonic() + 120
+        while len(counting_sink.refused) < 25 and time.monotonic() < give_up:
             track(20)
             time.sleep(0.01)
         counting_sink.down = False
@@ -113,14 +116,14 @@ def test_an_outage_outlasting_ten_attempts_loses_nothing_and_is_probed_one_at_a_
     stats = client.stats()
     assert client.shutdown(5)
     assert stats.dropped == 0 and stats.sent == seq, stats
-    assert stats.retries >= 30
+    assert stats.retries >= 20
     assert sorted(counting_sink.ids) == sorted(set(counting_sink.ids))  # each once
     assert len(counting_sink.ids) == seq
     # after the requests already in flight when it went down, one probe at a time
     refused = sorted(counting_sink.refused)
     first_wave_end = max(end for _, end in refused[: client.config.max_in_flight])
     later = [(start, end) for start, end in refused if start > first_wave_end]
-    assert len(later) >= 30
+    assert len(later) >= 20
     overlapping = [(a, b) for a, b in itertools.pairwise(later) if b[0] < a[1]]
     assert not overlapping, f"{len(overlapping)} probes overlapped another"
 
