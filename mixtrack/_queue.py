@@ -136,7 +136,7 @@ class MessageQueue:
                 dropped.append(self._drop_oldest(lane))
         return dropped
 
-    def _drop_oldest(self, lane: Lane) -> Drop:
+    def _drop_oldest(self, lane: Lane, cause: str = "queue full", *, ack: bool = True) -> Drop:
         chunk = lane.chunks[0]
         record = chunk[lane.skip]
         lane.skip += 1
@@ -146,7 +146,7 @@ class MessageQueue:
             if chunk is lane.open:
                 lane.open = None
         route = next(r for r, other in self._lanes.items() if other is lane)
-        if self.store is not None:
+        if self.store is not None and ack:
             self.store.ack(route, lane.head, 1)
         lane.head += 1
         lane.count -= 1
@@ -155,7 +155,6 @@ class MessageQueue:
         self._memory_bytes -= len(record)
         self._pending -= 1
         self._dropped += 1
-        cause = "queue full"
         self._drops[cause] = self._drops.get(cause, 0) + 1
         self.settled.notify_all()
         return Drop(route, record, cause)
@@ -169,7 +168,32 @@ class MessageQueue:
                 if remaining <= 0:
                     break
                 self.settled.wait(remaining)
+        elif self.config.overflow == "drop_oldest":
+            return self._drop_oldest_on_disk(size)
         return []
+
+    def _drop_oldest_on_disk(self, size: int) -> Dropped:
+        """Drops the oldest queued records (never those in flight) until a segment can be
+        deleted and the new record fits; only records of segments already complete, so that
+        dropping always frees disk."""
+        store = self.store
+        assert store is not None
+        dropped: Dropped = []
+        while not store.has_room(size):
+            self._refill()
+            candidates = [
+                (route, lane)
+                for route, lane in self._lanes.items()
+                if lane.count and lane.head < store.sealed_before(route)
+            ]
+            if not candidates:
+                break
+            route, lane = max(candidates, key=lambda candidate: candidate[1].count)
+            run = min(len(lane.chunks[0]) - lane.skip, store.sealed_before(route) - lane.head)
+            first = lane.head
+            dropped.extend(self._drop_oldest(lane, "spool full", ack=False) for _ in range(run))
+            store.ack(route, first, run)
+        return dropped
 
     def request_flush(self) -> Mark:
         """Asks the worker to send partial batches now; returns the mark to wait for."""

@@ -256,6 +256,12 @@ class Spool:
                     file.write(b"%d %d\n" % (low - segment.first, high - low))
         self._delete_settled(route)
 
+    def sealed_before(self, route: Route) -> int:
+        """The first index of the segment being written: records before it are in segments
+        that are complete, which acknowledging every record of deletes."""
+        active = self._active(route)
+        return active.first if active is not None else self._appended[route]
+
     def _active(self, route: Route) -> Segment | None:
         segments = self.segments[route]
         return segments[-1] if segments and route in self._fds else None
