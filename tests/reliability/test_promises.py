@@ -163,7 +163,7 @@ def test_an_outage_ending_inside_the_shutdown_budget_is_delivered_before_the_dea
     mixtrack_collector.faults("status", status=503, seconds=1.5)
     for seq in range(4000):
         client.track(f"user-{seq % 100}", "Shutdown budget", {"seq": seq, "run": run})
-    assert client.shutdown(timeout=4)
+    assert client.shutdown(timeout=3)
     stats = client.stats()
     assert stats.sent == 4000 and stats.dropped == 0, stats
     seqs = [e["properties"]["seq"] for e in mixtrack_collector.events("Shutdown budget", run=run)]
