@@ -278,8 +278,9 @@ class Sender:
             request = encode_request(self.config, self.route, body)
             self._requests = {part: request}  # kept for its retries; a split makes new ones
         until = self.circuit.until
-        if until is not None and now < until < now + request.timeout:
-            # never let one attempt outlast the deadline
+        if self.circuit.final and until is not None and now < until < now + request.timeout:
+            # never let one attempt outlast shutdown's deadline (a flush's deadline only
+            # stops the caller waiting: cutting the request short would only send it twice)
             request = attrs.evolve(request, timeout=max(until - now, 0.05))
         return request
 
