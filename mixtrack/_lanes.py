@@ -85,6 +85,9 @@ class Lane:
     backlog: int = 0
     nbytes: int = 0  # of the records in memory, not taken yet
     inflight: list[Batch] = attrs.Factory(list)
+    #: for each chunk, when it started (the queue's count of messages then): the oldest
+    #: chunk of all lanes is sent first
+    started: deque[int] = attrs.Factory(deque)
     open: Records | None = None  # the chunk still filling
     open_count: int = 0
     open_bytes: int = 0
@@ -92,7 +95,7 @@ class Lane:
     def oldest_unsettled(self) -> int:
         return min((b.oldest() for b in self.inflight), default=self.head)
 
-    def add(self, record: bytes, batch_size: int, max_batch_bytes: int) -> bool:
+    def add(self, record: bytes, batch_size: int, max_batch_bytes: int, order: int) -> bool:
         """Appends a record; True when it filled a batch. (``track()``'s hot path: the
         filling chunk's count and size are kept here rather than asked of it.)"""
         size = len(record)
@@ -103,6 +106,7 @@ class Lane:
         ):
             self.open = Records()
             self.chunks.append(self.open)
+            self.started.append(order)
             self.open_count = 0
             self.open_bytes = 2
         # Records.append, inlined

@@ -47,7 +47,6 @@ class MessageQueue:
         self._returned: deque[Batch] = deque()
         self._flush_mark: dict[Route, int] = dict.fromkeys(ROUTES, 0)
         self._next_tick = time.monotonic() + config.flush_interval
-        self._turn = 0
         self._batch_size = config.batch_size
         self._max_batch_bytes = config.max_batch_bytes
         self._max_events = config.max_queue_events
@@ -97,7 +96,7 @@ class MessageQueue:
                 self._pending += 1
             self._memory += 1
             self._memory_bytes += size
-            if lane.add(record, self._batch_size, self._max_batch_bytes):
+            if lane.add(record, self._batch_size, self._max_batch_bytes, self._enqueued):
                 self._wake()
         return dropped
 
@@ -142,6 +141,7 @@ class MessageQueue:
         lane.skip += 1
         if lane.skip == len(chunk):
             lane.chunks.popleft()
+            lane.started.popleft()
             lane.skip = 0
             if chunk is lane.open:
                 lane.open = None
@@ -274,22 +274,25 @@ class MessageQueue:
                 if not records:
                     return
                 for record in records:
-                    lane.add(record, self._batch_size, self._max_batch_bytes)
+                    lane.add(record, self._batch_size, self._max_batch_bytes, self._enqueued)
                     self._memory_bytes += len(record)
                 self._memory += len(records)
                 lane.backlog -= len(records)
 
     def _due_batch(self, *, partial_ok: bool) -> Batch | None:
-        order = ROUTES[self._turn :] + ROUTES[: self._turn]
-        self._turn = (self._turn + 1) % len(ROUTES)
-        for route in order:
-            lane = self._lanes[route]
-            if lane.count and (partial_ok or lane.full() or lane.head < self._flush_mark[route]):
-                return self._cut(route, lane)
-        return None
+        due = [
+            (lane.started[0], route, lane)
+            for route, lane in self._lanes.items()
+            if lane.count and (partial_ok or lane.full() or lane.head < self._flush_mark[route])
+        ]
+        if not due:
+            return None
+        _, route, lane = min(due, key=lambda candidate: candidate[0])  # the oldest first
+        return self._cut(route, lane)
 
     def _cut(self, route: Route, lane: Lane) -> Batch:
         records = lane.chunks.popleft()
+        lane.started.popleft()
         if records is lane.open:
             lane.open = None
         skip, lane.skip = lane.skip, 0
@@ -400,6 +403,7 @@ class MessageQueue:
                         )
                 lane.inflight.clear()
                 lane.chunks.clear()
+                lane.started.clear()
                 lane.open = None
                 lane.skip = lane.count = lane.nbytes = 0
             self._memory = self._memory_bytes = 0
