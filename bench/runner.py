@@ -219,7 +219,11 @@ def main() -> None:
     args = parser.parse_args()
 
     state: dict[str, Any] = {
-        "done": 0, "budget": args.budget, "outage": args.outage, "cap": args.cap, "n": args.n,
+        "done": 0,
+        "budget": args.budget,
+        "outage": args.outage,
+        "cap": args.cap,
+        "n": args.n,
     }
 
     def watchdog() -> None:
