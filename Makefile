@@ -33,6 +33,7 @@ lint: setup
 
 typecheck: setup
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 # Side-by-side benchmarks against mixpanel-python, segment and posthog (a few minutes;
 # BENCH_ARGS=--quick for a smoke run). Writes bench/results/latest.json and latest.png.

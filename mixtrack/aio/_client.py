@@ -9,14 +9,10 @@ import time
 from types import TracebackType
 from typing import Any
 
-from mixtrack._api import Calls
+from mixtrack._base import BaseClient
 from mixtrack._config import Config
 from mixtrack._flush_after import AsyncFlushAfter
-from mixtrack._lifecycle import build_config, register, report_drops
-from mixtrack._message import InsertIds
-from mixtrack._queue import Dropped, MessageQueue
-from mixtrack._stats import Stats
-from mixtrack._wire import Route
+from mixtrack._queue import Mark
 from mixtrack.aio._worker import LoopWorker
 from mixtrack.errors import ConfigError
 from mixtrack.transport import AsyncTransport
@@ -26,7 +22,7 @@ __all__ = ["AsyncClient"]
 log = logging.getLogger("mixtrack")
 
 
-class AsyncClient(Calls):
+class AsyncClient(BaseClient):
     """The asyncio client, for FastAPI, Starlette, aiohttp and other asyncio apps.
 
     It has every call of :class:`~mixtrack.Client` (``track``, ``identify``, ``people_set``...)
@@ -44,6 +40,9 @@ class AsyncClient(Calls):
     ``asyncio.run`` being called several times: the task and its connections belong to the
     loop that is running when a call is made, and are made again for the next loop; what one
     loop left undelivered is sent by the next (or drained at interpreter exit).
+    It takes every option of :class:`~mixtrack.Client`, ``spool_dir`` included (each
+    ``track()`` then writes one record to disk before it returns), except
+    ``overflow="block"``.
     ``transport=`` takes any :class:`~mixtrack.transport.AsyncTransport`, for example
     ``AsyncHttpxTransport(client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))``.
     """
@@ -56,28 +55,18 @@ class AsyncClient(Calls):
         transport: AsyncTransport | None = None,
         **options: Any,
     ) -> None:
-        config = build_config(token, config, options)
+        self._transport = transport
+        self._deadline: float | None = None
+        self._close_result: bool | None = None
+        self._closing: asyncio.Future[bool] | None = None
+        super().__init__(token, config, options)
+
+    def _check_config(self, config: Config) -> None:
         if config.overflow == "block":
             raise ConfigError(
                 "AsyncClient cannot use overflow='block': waiting for room would block the "
                 "event loop that frees it; use 'drop_newest' or 'drop_oldest'"
             )
-        if config.spool_dir is not None:
-            raise ConfigError(
-                "AsyncClient has no disk spool (spool_dir); use mixtrack.Client for durability"
-            )
-        self.config = config
-        self._transport = transport
-        self._insert_ids = InsertIds()
-        self._super: dict[str, Any] = {}
-        self._debug = config.debug
-        if config.debug:
-            log.setLevel(logging.DEBUG)
-        self._deadline: float | None = None
-        self._close_result: bool | None = None
-        self._closing: asyncio.Future[bool] | None = None
-        self._build()
-        register(self)
 
     @classmethod
     def from_env(cls, *, transport: AsyncTransport | None = None, **overrides: Any) -> AsyncClient:
@@ -88,18 +77,13 @@ class AsyncClient(Calls):
         return cls(config=Config.from_env(**overrides), transport=transport)
 
     def _build(self) -> None:
-        self._queue = MessageQueue(self.config)
-        self._queue.on_ready = self._on_ready
         self._worker: LoopWorker | None = None
+        super()._build()
+        self._queue.on_ready = self._on_ready
 
     # -- calls ---------------------------------------------------------------------------
 
-    def _enqueue(self, route: Route, message: dict[str, Any], size: int) -> None:
-        dropped = self._queue.put(route, message, size)
-        if dropped:
-            self._report_drops(dropped)
-        if self._debug:
-            log.debug("mixtrack: queued for /%s: %s", route, message)
+    def _kick(self) -> None:
         worker = self._worker
         if worker is None or worker.idle:
             self._bind()
@@ -125,16 +109,10 @@ class AsyncClient(Calls):
                 worker.call_threadsafe(worker.start)
                 return None
             worker = self._worker = LoopWorker(
-                self.config, self._queue, self._transport, self._report_drops, self._get_deadline
+                self.config, self._queue, self._transport, self._circuit, self._report_drops
             )
         worker.start()
         return worker
-
-    def _get_deadline(self) -> float | None:
-        return self._deadline
-
-    def _report_drops(self, dropped: Dropped) -> None:
-        report_drops(self.config, dropped)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -146,13 +124,15 @@ class AsyncClient(Calls):
         >>> delivered = await client.flush(timeout=2.0)  # doctest: +SKIP
         """
         deadline = time.monotonic() + timeout
-        target = self._queue.request_flush()
+        mark = self._queue.request_flush()
+        if any(mark.values()):
+            self._circuit.hurry(deadline, now=time.monotonic())
         worker = self._bind()
         if worker is not None:
             worker.poke()
-        return await self._wait_settled(target, deadline, worker)
+        return await self._wait_settled(mark, deadline, worker)
 
-    async def _wait_settled(self, target: int, deadline: float, worker: LoopWorker | None) -> bool:
+    async def _wait_settled(self, target: Mark, deadline: float, worker: LoopWorker | None) -> bool:
         queue = self._queue
         while not queue.is_settled(target):
             remaining = deadline - time.monotonic()
@@ -208,6 +188,7 @@ class AsyncClient(Calls):
         budget = self.config.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + max(0.0, budget)
         self._deadline = deadline
+        self._circuit.hurry(deadline, now=time.monotonic(), final=True)
         target = self._queue.begin_close()
         worker = self._bind()
         if worker is not None:
@@ -224,23 +205,9 @@ class AsyncClient(Calls):
                 await asyncio.wait_for(self._transport.aclose(), 0.1)
             except (Exception, asyncio.TimeoutError):
                 log.debug("mixtrack: error closing the transport", exc_info=True)
-        if dropped:
-            log.warning(
-                "mixtrack: shutdown deadline of %.1fs passed with %d messages undelivered; "
-                "they are counted as dropped",
-                budget,
-                len(dropped),
-            )
-            self._report_drops(dropped)
+        self._report_drops(dropped)
+        self._report_drops.log.flush()
         return delivered and not dropped
-
-    def stats(self) -> Stats:
-        """A consistent snapshot of the delivery counters; see :class:`~mixtrack.Stats`.
-
-        >>> client.stats().pending  # doctest: +SKIP
-        0
-        """
-        return self._queue.stats()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -253,16 +220,11 @@ class AsyncClient(Calls):
     ) -> None:
         await self.aclose()
 
-    def __repr__(self) -> str:
-        return (
-            f"<mixtrack.AsyncClient api_host={self.config.api_host!r} "
-            f"endpoint={self.config.endpoint!r}>"
-        )
-
     def _after_fork_in_child(self) -> None:
         # The parent's loop, task and connections are not the child's; its pending messages
         # stay the parent's to send, so each is delivered once.
         self._insert_ids.reseed()
+        self._forget_after_fork()
         closed = self._close_result is not None or self._queue.closed
         self._build()
         self._closing = None
