@@ -21,6 +21,7 @@ system:
 test: setup system
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: setup
@@ -32,6 +33,7 @@ lint: setup
 
 typecheck: setup
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 # Side-by-side benchmarks against mixpanel-python, segment and posthog (a few minutes;
 # BENCH_ARGS=--quick for a smoke run). Writes bench/results/latest.json and latest.png.

@@ -36,6 +36,10 @@ class Library:
         """Events the library says it gave up on (where it says so)."""
         return 0
 
+    def queued(self) -> int | None:
+        """Events held in memory, waiting to be sent (None: the library holds none)."""
+        return None
+
     def version(self) -> str:
         raise NotImplementedError
 
@@ -64,6 +68,9 @@ class Mixtrack(Library):
 
     def dropped(self) -> int:
         return self.client.stats().dropped
+
+    def queued(self) -> int | None:
+        return self.client.stats().pending
 
     def version(self) -> str:
         import mixtrack
@@ -139,6 +146,9 @@ class Segment(Library):
     def shutdown(self, timeout: float) -> None:
         self.client.shutdown()
 
+    def queued(self) -> int | None:
+        return int(self.client.queue.qsize())
+
     def version(self) -> str:
         from segment.analytics.version import VERSION
 
@@ -167,6 +177,9 @@ class PostHog(Library):
 
     def shutdown(self, timeout: float) -> None:
         self.client.shutdown()
+
+    def queued(self) -> int | None:
+        return int(self.client.queue.qsize())
 
     def version(self) -> str:
         from posthog.version import VERSION

@@ -22,6 +22,22 @@ METRICS: list[tuple[str, str, str, str, bool, str]] = [
     ("throughput", "end-to-end", "throughput", "events_per_s", False, "ev/s"),
     ("throughput_30ms", "end-to-end, 30 ms sink", "throughput_30ms", "events_per_s", False, "ev/s"),
     ("memory", "RSS growth, 1M calls, hung sink", "memory", "growth_mb", True, "MB"),
+    (
+        "memory_per_event",
+        "RSS per queued event, hung sink",
+        "memory",
+        "bytes_per_queued",
+        True,
+        "B",
+    ),
+    (
+        "cpu_per_event",
+        "CPU per delivered event, all threads",
+        "throughput",
+        "cpu_us_per_event",
+        True,
+        "µs",
+    ),
     ("shutdown", "shutdown() returns, 10k pending, hung sink", "exit", "shutdown_s", True, "s"),
     ("exit", "process exit, 10k pending, hung sink", "exit", "exit_s", True, "s"),
     ("loss", "lost in a 5 s outage", "outage", "lost", True, "events"),
@@ -41,13 +57,13 @@ def brief(scenario: str, result: dict[str, Any]) -> str:
         return f"{result.get('status')} after {result.get('after_s', result.get('wall_s', 0)):.0f}s"
     fields = {
         "latency": ("median_us", "p99_us"),
-        "throughput": ("events_per_s", "received"),
+        "throughput": ("events_per_s", "cpu_us_per_event"),
         "throughput_30ms": ("events_per_s", "received"),
-        "memory": ("growth_mb", "calls"),
+        "memory": ("growth_mb", "bytes_per_queued"),
         "exit": ("exit_s", "pending"),
         "outage": ("lost", "duplicates"),
     }[scenario]
-    return ", ".join(f"{name}={result.get(name, 0):,.2f}" for name in fields)
+    return ", ".join(f"{name}={result.get(name) or 0:,.2f}" for name in fields)
 
 
 def machine() -> dict[str, Any]:
@@ -148,13 +164,28 @@ def targets(summary: dict[str, Any], exit_budget: float) -> list[dict[str, Any]]
         ("end-to-end ≥ 50,000 ev/s", mine("throughput"), lambda v: v >= 50_000),
         ("end-to-end ≥ 3x best peer", ratio("throughput"), lambda v: v >= 3),
         ("30 ms sink: ≥ 10x best peer", ratio("throughput_30ms"), lambda v: v >= 10),
-        (f"RSS growth ≤ max_queue_bytes + 20 MB ({queue_mb + 20:.0f} MB)", mine("memory"),
-         lambda v: v <= queue_mb + 20),
-        (f"shutdown() returns ≤ budget + 0.1 s ({exit_budget + 0.1:.1f} s)",
-         mine("shutdown"), lambda v: v <= exit_budget + 0.1),
-        (f"process exit ≤ budget + 0.1 s ({exit_budget + 0.1:.1f} s)", mine("exit"),
-         lambda v: v <= exit_budget + 0.1),
+        (
+            f"RSS growth ≤ max_queue_bytes + 20 MB ({queue_mb + 20:.0f} MB)",
+            mine("memory"),
+            lambda v: v <= queue_mb + 20,
+        ),
+        (
+            f"shutdown() returns ≤ budget + 0.1 s ({exit_budget + 0.1:.1f} s)",
+            mine("shutdown"),
+            lambda v: v <= exit_budget + 0.1,
+        ),
+        (
+            f"process exit ≤ budget + 0.1 s ({exit_budget + 0.1:.1f} s)",
+            mine("exit"),
+            lambda v: v <= exit_budget + 0.1,
+        ),
         ("zero loss across a 5 s outage", mine("loss"), lambda v: v == 0),
+        ("RSS per queued event ≤ 300 B", mine("memory_per_event"), lambda v: v <= 300),
+        (
+            "CPU per delivered event ≤ 0.15x best peer's (peer's over mixtrack's ≥ 6.7)",
+            ratio("cpu_per_event"),
+            lambda v: v >= 1 / 0.15,
+        ),
         ("collector ingest ≥ 30,000 ev/s", mine("collector"), lambda v: v >= 30_000),
     ]
     return [
@@ -168,7 +199,7 @@ def _fmt(value: float | None, unit: str) -> str:
         return "—"
     if unit == "ev/s":
         return f"{value:,.0f}"
-    if unit == "events":
+    if unit in ("events", "B"):
         return f"{value:,.0f}"
     if value >= 100:
         return f"{value:,.0f}"
@@ -208,7 +239,8 @@ def markdown(doc: dict[str, Any]) -> str:
             runs = doc["runs"].get("memory", {})
             cells = [
                 f"{cell} ({runs[lib]['calls']:,} calls)"
-                if lib in runs and runs[lib].get("status") == "ok"
+                if lib in runs
+                and runs[lib].get("status") == "ok"
                 and runs[lib].get("calls", 0) < 1_000_000
                 else cell
                 for cell, lib in zip(cells, COLUMNS, strict=True)
@@ -264,7 +296,7 @@ def chart(doc: dict[str, Any], path: Path) -> None:
             ax.set_yscale("log")
         ax.set_title(f"{label}\n({unit}, {'lower' if lower else 'higher'} is better)", fontsize=9)
         ax.tick_params(axis="x", labelrotation=35, labelsize=7)
-    for ax in list(axes.flat)[len(keys):]:
+    for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
     fig.suptitle(f"mixtrack vs peers — {doc['date']}", fontsize=10)
     fig.tight_layout()

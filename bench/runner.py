@@ -88,12 +88,14 @@ def throughput(lib: Library, n: int, control: str, state: dict[str, Any]) -> dic
     track = lib.track
     events = [(USERS[i % 1000], props(i)) for i in range(n)]
     gc.collect()
+    cpu_before = time.process_time()  # every thread of the process: callers and workers
     started = time.monotonic()
     for i, (user, p) in enumerate(events):
         track(user, p)
         state["done"] = i + 1
     tracked = time.monotonic()
     lib.flush(120)
+    cpu = time.process_time() - cpu_before
     stats = wait_received(control, n, 60)
     elapsed = stats["last_at"] - started
     return {
@@ -102,6 +104,8 @@ def throughput(lib: Library, n: int, control: str, state: dict[str, Any]) -> dic
         "events": n,
         "seconds": elapsed,
         "track_seconds": tracked - started,
+        "cpu_s": cpu,
+        "cpu_us_per_event": cpu / stats["distinct"] * 1e6 if stats["distinct"] else None,
         "requests": stats["requests"],
         "dropped": lib.dropped(),
     }
@@ -131,8 +135,11 @@ def memory(lib: Library, n: int, control: str, state: dict[str, Any]) -> dict[st
     elapsed = time.monotonic() - started
     gc.collect()
     after = rss()
+    queued = lib.queued()
     return {
         "growth_mb": (after - before) / 2**20,
+        "queued": queued,
+        "bytes_per_queued": (after - before) / queued if queued else None,
         "rss_before_mb": before / 2**20,
         "rss_after_mb": after / 2**20,
         "calls": state["done"],
@@ -212,7 +219,11 @@ def main() -> None:
     args = parser.parse_args()
 
     state: dict[str, Any] = {
-        "done": 0, "budget": args.budget, "outage": args.outage, "cap": args.cap, "n": args.n,
+        "done": 0,
+        "budget": args.budget,
+        "outage": args.outage,
+        "cap": args.cap,
+        "n": args.n,
     }
 
     def watchdog() -> None:

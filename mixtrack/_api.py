@@ -12,32 +12,36 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mixtrack._config import Config
-from mixtrack._context import current_context
+from mixtrack._context import _current
 from mixtrack._invalid import InvalidValues, refusable
 from mixtrack._message import (
-    DENIED_IDS,
-    EVENT_BYTES,
     LIB,
     LIB_VERSION,
-    MAX_EVENT_BYTES,
-    MIN_IMPORT_MS,
     InsertIds,
     check_event_name,
     check_insert_id,
     coerce_distinct_id,
     encode_properties,
-    estimate_size,
     event_time_ms,
-    exact_size,
     merge_properties,
 )
-from mixtrack._wire import Route
+from mixtrack._wire import dumps
 from mixtrack.errors import ValidationError
+from mixtrack.protocol.limits import MAX_EVENT_BYTES, MIN_IMPORT_MS
+from mixtrack.protocol.messages import (
+    ALIAS_EVENT,
+    DENIED_IDS,
+    IDENTIFY_EVENT,
+    MERGE_EVENT,
+    RESERVED_EVENT_KEYS,
+)
+from mixtrack.protocol.routes import Route
 
 __all__ = ["Calls"]
 
 Properties = Mapping[str, Any]
-_OVERRIDES = frozenset({"time", "$insert_id", "distinct_id"})
+_OVERRIDES = RESERVED_EVENT_KEYS
+_current_context = _current.get  # current_context(), one call less on the hot path
 
 
 class Calls:
@@ -46,23 +50,19 @@ class Calls:
     config: Config
     _insert_ids: InsertIds
     _super: dict[str, Any]
-    _super_size: int = 0
     _invalid: InvalidValues
 
-    def _enqueue(self, route: Route, message: dict[str, Any], size: int) -> None:
+    def _enqueue(self, route: Route, record: bytes) -> None:
         raise NotImplementedError
 
-    def _put(self, route: Route, message: dict[str, Any], size: int | None = None) -> None:
-        if size is None:
-            size = estimate_size(message)
-        if size > MAX_EVENT_BYTES // 2 and exact_size(message) >= MAX_EVENT_BYTES:
-            raise ValidationError(
-                f"message is {exact_size(message)} bytes of JSON; Mixpanel refuses messages of "
-                f"{MAX_EVENT_BYTES} bytes and more: send less, or split it"
-            )
+    def _put(self, route: Route, message: dict[str, Any]) -> None:
+        # serialized once, here: the queue, the batch body and the spool all use these bytes
+        record = dumps(message)
+        if len(record) >= MAX_EVENT_BYTES:
+            _too_big(record)
         if self.config.disabled:
-            return
-        self._enqueue(route, message, size)
+            return  # validated as usual; nothing is queued or sent
+        self._enqueue(route, record)
 
     # -- super properties ----------------------------------------------------------------
 
@@ -74,12 +74,12 @@ class Calls:
         except ValidationError as exc:
             self._invalid.left_out(merged, properties, "(super properties)", exc)
         # replaced, never mutated: track() reads it without a lock
-        self._super, self._super_size = merged, estimate_size(merged)
+        self._super = merged
 
     def unregister(self, *names: str) -> None:
         """Removes super properties by name."""
         kept = {k: v for k, v in self._super.items() if k not in names}
-        self._super, self._super_size = kept, estimate_size(kept)
+        self._super = kept
 
     # -- events --------------------------------------------------------------------------
 
@@ -90,11 +90,11 @@ class Calls:
         properties: Properties | None,
         time: object,
         insert_id: object,
-    ) -> tuple[dict[str, Any], int]:
-        """The event message and an estimate of its size. This is track()'s hot path."""
+    ) -> dict[str, Any]:
+        """The event message. This is track()'s hot path."""
         if type(event) is not str or not event or len(event) > 255:
             check_event_name(event)
-        ctx = current_context()
+        ctx = _current_context()
         if distinct_id is None:
             distinct_id = ctx.distinct_id
         if (
@@ -111,18 +111,15 @@ class Calls:
             "mp_lib": LIB,
             "$lib_version": LIB_VERSION,
         }
-        size = EVENT_BYTES + len(distinct_id)
         if self._super:
             props.update(self._super)
-            size += self._super_size
         if ctx.properties:
             props.update(ctx.properties)
-            size += ctx.size
         if properties:
             try:
-                size += merge_properties(props, properties)
+                merge_properties(props, properties)
             except ValidationError as exc:
-                size += self._invalid.left_out(props, properties, str(event), exc, _OVERRIDES)
+                self._invalid.left_out(props, properties, str(event), exc, _OVERRIDES)
                 properties = properties if isinstance(properties, Mapping) else {}
             # properties may set time, $insert_id and distinct_id, as with mixpanel-python
             if not _OVERRIDES.isdisjoint(properties):
@@ -132,7 +129,7 @@ class Calls:
                     check_insert_id(properties["$insert_id"])
                 if "distinct_id" in properties:
                     props["distinct_id"] = coerce_distinct_id(properties["distinct_id"])
-        return {"event": event, "properties": props}, size
+        return {"event": event, "properties": props}
 
     def track(
         self,
@@ -151,12 +148,16 @@ class Calls:
 
         >>> client.track("user-42", "Signed up", {"plan": "pro"})  # doctest: +SKIP
         """
-        # the policy inline rather than @refusable: one frame less on the hot path
+        # _put and the invalid policy inlined rather than @refusable: this is the hot path
         try:
-            message, size = self._event(distinct_id, event, properties, time, insert_id)
-            self._put(self.config.endpoint, message, size)
+            record = dumps(self._event(distinct_id, event, properties, time, insert_id))
+            if len(record) >= MAX_EVENT_BYTES:
+                _too_big(record)
         except ValidationError as exc:
             self._invalid.refused("track", event, exc)
+            return
+        if not self.config.disabled:
+            self._enqueue(self.config.endpoint, record)
 
     @refusable
     def import_event(
@@ -175,14 +176,14 @@ class Calls:
         """
         if timestamp is None:
             raise ValidationError("import_event needs a timestamp (datetime or epoch seconds)")
-        message, size = self._event(distinct_id, event, properties, timestamp, insert_id)
+        message = self._event(distinct_id, event, properties, timestamp, insert_id)
         when = message["properties"]["time"]
         if not MIN_IMPORT_MS <= when <= (_time.time() + 3600) * 1000:
             raise ValidationError(
                 f"import_event timestamp {timestamp!r} is out of range: /import accepts times "
                 "from 1971-01-01 to one hour from now"
             )
-        self._put("import", message, size)
+        self._put("import", message)
 
     @refusable
     def identify(self, distinct_id: str | int, anon_id: str | int) -> None:
@@ -192,14 +193,14 @@ class Calls:
         """
         user = coerce_distinct_id(distinct_id)
         anon = coerce_distinct_id(anon_id, what="anon_id")
-        message, size = self._event(
+        message = self._event(
             user,
-            "$identify",
+            IDENTIFY_EVENT,
             {"$identified_id": user, "$anon_id": anon, "$anon_distinct_id": anon},
             None,
             None,
         )
-        self._put("track", message, size)
+        self._put("track", message)
 
     @refusable
     def alias(self, alias_id: str | int, original: str | int) -> None:
@@ -208,15 +209,15 @@ class Calls:
         >>> client.alias("user-42", "anon-7f3")  # doctest: +SKIP
         """
         alias = coerce_distinct_id(alias_id, what="alias_id")
-        message, size = self._event(original, "$create_alias", {"alias": alias}, None, None)
-        self._put("track", message, size)
+        message = self._event(original, ALIAS_EVENT, {"alias": alias}, None, None)
+        self._put("track", message)
 
     @refusable
     def merge(self, distinct_id1: str | int, distinct_id2: str | int) -> None:
         """Merges two identities (``$merge`` on ``/import``; needs ``api_secret``)."""
         ids = [coerce_distinct_id(distinct_id1), coerce_distinct_id(distinct_id2)]
         message = {
-            "event": "$merge",
+            "event": MERGE_EVENT,
             "properties": {"$distinct_ids": ids, "token": self.config.token},
         }
         self._put("import", message)
@@ -416,6 +417,13 @@ class Calls:
     ) -> None:
         """Deletes a group profile (``$delete``)."""
         self._group(group_key, group_id, "$delete", "", meta)
+
+
+def _too_big(record: bytes) -> None:
+    raise ValidationError(
+        f"message is {len(record)} bytes of JSON; Mixpanel refuses messages of "
+        f"{MAX_EVENT_BYTES} bytes and more: send less, or split it"
+    )
 
 
 def _props(properties: Properties, op: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import attrs
 
 from mixtrack._hints import warn_lookalikes
 from mixtrack.errors import ConfigError
+from mixtrack.protocol.limits import MAX_BATCH, MAX_BATCH_BYTES, RETRY_INITIAL, RETRY_MAX
 
 __all__ = ["Config", "DropCallback"]
 
@@ -26,9 +27,6 @@ FsyncPolicy = Literal["none", "batch", "event"]
 DropCallback = Callable[[str, Mapping[str, Any], str], None]
 """``on_drop(endpoint, message, reason)``: called on the worker or caller thread for each
 message that will never be delivered (queue full, retries exhausted, shutdown)."""
-
-MAX_BATCH = 2000  # Mixpanel's per-request limit on /import, /track, /engage and /groups
-MAX_BATCH_BYTES = 2 * 1024 * 1024  # /import answers 413 above 2 MiB of uncompressed JSON
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
@@ -102,8 +100,8 @@ class Config:
     max_in_flight: int = attrs.field(default=4, validator=_positive(int))
     #: Longest time an event waits in the queue before a partial batch is sent (seconds).
     flush_interval: float = attrs.field(default=1.0, validator=_positive(float), converter=float)
-    #: Bounds of what is pending (queued and in flight): messages, and the estimated memory
-    #: they hold (about 700 bytes for a small event, more with more properties).
+    #: Bounds of what is pending (queued and in flight): messages, and the bytes of their
+    #: JSON (each message is held as its serialized record: ~250 bytes for a small event).
     max_queue_events: int = attrs.field(default=100_000, validator=_positive(int))
     max_queue_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=_positive(int))
     #: What a full queue does to a new event: drop it, drop the oldest queued one, or block.
@@ -113,11 +111,20 @@ class Config:
     #: With ``overflow="block"``: the longest a caller waits for room before the event drops.
     block_timeout: float = attrs.field(default=1.0, validator=_positive(float), converter=float)
     on_drop: DropCallback | None = attrs.field(default=None, eq=False, repr=False)
-    #: Retry budget of one batch: attempts and seconds, whichever runs out first.
-    max_attempts: int = attrs.field(default=10, validator=_positive(int))
-    max_elapsed: float = attrs.field(default=300.0, validator=_positive(float), converter=float)
-    #: Cap on one backoff wait (seconds); a longer ``Retry-After`` is still honoured.
-    max_backoff: float = attrs.field(default=30.0, validator=_positive(float), converter=float)
+    #: Retry budget of one batch, in seconds from its first attempt: a batch is retried until
+    #: then (or until the queue's bound makes room by the overflow policy), then dropped.
+    max_elapsed: float = attrs.field(default=600.0, validator=_positive(float), converter=float)
+    #: An optional cap on the attempts of one batch; None (default): only time bounds them.
+    max_attempts: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_positive(int))
+    )
+    #: Backoff after a 429, 5xx or network error, as Mixpanel advises: from
+    #: ``backoff_initial`` seconds, doubling up to ``max_backoff``, with jitter. A longer
+    #: ``Retry-After`` is still honoured.
+    backoff_initial: float = attrs.field(
+        default=RETRY_INITIAL, validator=_positive(float), converter=float
+    )
+    max_backoff: float = attrs.field(default=RETRY_MAX, validator=_positive(float), converter=float)
     request_timeout: float = attrs.field(default=10.0, validator=_positive(float), converter=float)
     gzip: bool = True
     #: Budget of the atexit drain and of ``shutdown()`` without an argument (seconds).

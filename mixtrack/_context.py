@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from mixtrack._message import coerce_distinct_id, estimate_size, merge_properties
+from mixtrack._message import coerce_distinct_id, merge_properties
 
 __all__ = ["Context", "context", "current_context"]
 
@@ -19,8 +19,6 @@ __all__ = ["Context", "context", "current_context"]
 class Context:
     distinct_id: str | None = None
     properties: Mapping[str, Any] = attrs.field(factory=dict)
-    #: estimated bytes the properties add to an event (for the queue's byte bound)
-    size: int = 0
 
 
 _EMPTY = Context()
@@ -46,7 +44,7 @@ def context(distinct_id: str | int | None = None, **properties: Any) -> Iterator
     merged = dict(outer.properties)
     merge_properties(merged, properties, what="context properties")
     who = outer.distinct_id if distinct_id is None else coerce_distinct_id(distinct_id)
-    token = _current.set(Context(who, merged, estimate_size(merged)))
+    token = _current.set(Context(who, merged))
     try:
         yield _current.get()
     finally:

@@ -13,12 +13,9 @@ import datetime as dt
 import time
 
 from mixtrack.errors import ValidationError
+from mixtrack.protocol.limits import MAX_AHEAD_MS, MIN_IMPORT_MS, MS_ABOVE
 
 __all__ = ["epoch_ms"]
-
-MIN_MS = 31_536_000_000  # 1971-01-01T00:00:00Z
-AHEAD_MS = 3_600_000  # /import accepts times up to one hour from now
-MS_ABOVE = 1e11  # numbers above this are milliseconds, as Mixpanel reads them
 
 
 def _when(ms: float) -> str:
@@ -40,16 +37,16 @@ def epoch_ms(number: float, shown: object, field: str = "time") -> int:
     """
     unit = "milliseconds" if number > MS_ABOVE else "seconds"
     ms = number if number > MS_ABOVE else number * 1000
-    latest = time.time() * 1000 + AHEAD_MS
-    if MIN_MS <= ms <= latest:
+    latest = time.time() * 1000 + MAX_AHEAD_MS
+    if MIN_IMPORT_MS <= ms <= latest:
         return int(ms)
     read = f"{field} {shown!r:.40} read as epoch {unit} is {_when(ms)}"
-    if ms < MIN_MS:
+    if ms < MIN_IMPORT_MS:
         problem = "before 1971, which Mixpanel refuses"
     else:
         problem = "more than an hour from now, which Mixpanel refuses"
         for scale, name in ((1e3, "microseconds"), (1e6, "nanoseconds")):
-            if MIN_MS <= number / scale <= latest:
+            if MIN_IMPORT_MS <= number / scale <= latest:
                 problem += f" (it looks like {name}: divide by {scale:.0f})"
                 break
     raise ValidationError(

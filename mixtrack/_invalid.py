@@ -18,8 +18,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from mixtrack._message import MAX_PROPERTIES, merge_properties
+from mixtrack._message import merge_properties
 from mixtrack.errors import ValidationError
+from mixtrack.protocol.limits import MAX_PROPERTIES
 
 __all__ = ["InvalidValues", "refusable"]
 
@@ -57,21 +58,20 @@ class InvalidValues:
         event: str,
         error: ValidationError,
         identifying: Collection[str] = (),
-    ) -> int:
+    ) -> None:
         """Merges what can be sent of ``properties`` into ``target`` after ``error`` stopped
-        the fast path; returns the size estimate of what was added. Raises when strict, and
+        the fast path. Raises when strict, and
         when an ``identifying`` property (an event's own time or id) is the bad one: without
         it the message would say something else, so the caller refuses it whole."""
         if self.raising:
             raise error
         if not isinstance(properties, Mapping):
             self._record(event, "(all properties)", type(properties).__name__, str(error))
-            return 0
-        size = 0
+            return
         for key, value in properties.items():
             one: dict[str, Any] = {}  # one at a time: the limit on their number comes below
             try:
-                size += merge_properties(one, {key: value})
+                merge_properties(one, {key: value})
             except ValidationError as exc:
                 if key in identifying:
                     raise
@@ -85,7 +85,6 @@ class InvalidValues:
             if target.pop(key, _MISSING) is not _MISSING:
                 reason = f"the event has more than {MAX_PROPERTIES} properties"
                 self._record(event, repr(key), type(properties[key]).__name__, reason)
-        return size
 
     def refused(self, call: str, event: object, error: ValidationError) -> None:
         """A whole message cannot be sent: counted and logged, or raised when strict."""

@@ -1,5 +1,5 @@
 """What the thread and asyncio clients share about their life in a process: building the
-configuration, reporting drops to ``on_drop``, and the process-wide hooks (a forked child
+configuration and the process-wide hooks (a forked child
 gets fresh state; the interpreter's exit drains every live client within its budget)."""
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ import attrs
 
 from mixtrack._config import Config
 from mixtrack._hints import check_options
-from mixtrack._queue import Dropped
 
-__all__ = ["ProcessBound", "build_config", "register", "report_drops"]
+__all__ = ["ProcessBound", "build_config", "register"]
 
 log = logging.getLogger("mixtrack")
 
@@ -37,18 +36,6 @@ def build_config(
     if token is not None:
         changes["token"] = token
     return attrs.evolve(config, **changes)
-
-
-def report_drops(config: Config, dropped: Dropped) -> None:
-    """Calls ``config.on_drop`` for each dropped message; a failing callback is logged."""
-    on_drop = config.on_drop
-    if on_drop is None:
-        return
-    for route, message, reason in dropped:
-        try:
-            on_drop(route, message, reason)
-        except Exception:
-            log.exception("mixtrack: on_drop callback raised")
 
 
 class ProcessBound(Protocol):

@@ -2,15 +2,14 @@
 
 Everything the caller passes is checked and converted here, before anything is queued, so a
 bad call raises :class:`~mixtrack.ValidationError` naming the property and changes nothing, and
-the worker later serializes plain JSON values that cannot fail. Serialization itself happens in
-the worker, off the caller's thread.
+``track()`` then serializes plain JSON values that cannot fail, once, to the bytes that are
+queued, sent and spooled (:func:`mixtrack._wire.dumps`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 import math
 import os
 import uuid
@@ -22,41 +21,33 @@ from typing import Any
 from mixtrack._epoch import epoch_ms
 from mixtrack._version import __version__
 from mixtrack.errors import ValidationError
+from mixtrack.protocol.limits import (
+    MAX_ARRAY_ITEMS,
+    MAX_DEPTH,
+    MAX_EVENT_BYTES,
+    MAX_NESTED_KEYS,
+    MAX_PROPERTIES,
+    MIN_IMPORT_MS,
+)
+from mixtrack.protocol.messages import DENIED_IDS
 
 __all__ = [
     "DENIED_IDS",
     "MAX_EVENT_BYTES",
+    "MIN_IMPORT_MS",
     "InsertIds",
     "check_event_name",
     "check_insert_id",
     "coerce_distinct_id",
     "encode_datetime",
     "encode_properties",
-    "estimate_size",
     "event_time_ms",
     "merge_properties",
 ]
 
 LIB = "mixtrack"
 LIB_VERSION = __version__
-MAX_EVENT_BYTES = 1_000_000  # Mixpanel refuses events of 1 MB and more
-MAX_PROPERTIES = 255
-MAX_NESTED_KEYS = 255
-MAX_ARRAY_ITEMS = 255
-MAX_DEPTH = 3
-MIN_IMPORT_MS = 31_536_000_000  # 1971-01-01: /import refuses anything earlier
 
-# Size estimates count the Python objects a queued message holds (what the queue's byte
-# bound is for), not its JSON: a dict slot with its key, a str object's header, a boxed
-# number, a container's header. Calibrated with tracemalloc on CPython 3.11.
-ENTRY_BYTES = 40
-STR_BYTES = 50
-SCALAR_BYTES = 32
-CONTAINER_BYTES = 100
-EVENT_BYTES = 660  # an event's own objects: two dicts, token, time, $insert_id, lib fields
-_KEY_BYTES = 10  # a typical property name, counted without measuring it on the hot path
-_STR_ENTRY = ENTRY_BYTES + STR_BYTES + _KEY_BYTES
-_SCALAR_ENTRY = ENTRY_BYTES + SCALAR_BYTES + _KEY_BYTES
 _isfinite = math.isfinite
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -72,30 +63,6 @@ def check_event_name(event: object) -> str:
             f"event name must be a non-empty str of at most 255 characters, got {event!r:.80}"
         )
     return event
-
-
-#: Placeholder ids that Mixpanel refuses as a distinct_id (compared stripped, lower-case).
-DENIED_IDS = frozenset(
-    {
-        "00000000-0000-0000-0000-000000000000",
-        "anon",
-        "anonymous",
-        "nil",
-        "none",
-        "null",
-        "n/a",
-        "na",
-        "undefined",
-        "unknown",
-        "<nil>",
-        "0",
-        "-1",
-        "true",
-        "false",
-        "[]",
-        "{}",
-    }
-)
 
 
 def coerce_distinct_id(distinct_id: object, *, what: str = "distinct_id") -> str:
@@ -261,17 +228,15 @@ def _check_key(key: object, parent: str | None) -> str:
 
 def merge_properties(
     target: dict[str, Any], properties: Mapping[str, Any], *, what: str = "properties"
-) -> int:
+) -> None:
     """Validates ``properties`` and copies them into ``target`` as plain JSON values.
 
-    Returns an estimate of the bytes added, for the queue's byte bound. Raises
-    ValidationError naming the property; ``target`` may then hold some of the properties,
-    so callers pass a dict of their own. One loop, no intermediate copies: this is
-    ``track()``'s hot path.
+    Raises ValidationError naming the property; ``target`` may then hold some of the
+    properties, so callers pass a dict of their own. One loop, no intermediate copies: this
+    is ``track()``'s hot path.
     """
     if type(properties) is not dict and not isinstance(properties, Mapping):
         raise ValidationError(f"{what} must be a dict, got {_kind(properties)}")
-    size = 0
     for key, value in properties.items():
         if type(key) is not str or not key:
             _check_key(key, None)
@@ -279,18 +244,13 @@ def merge_properties(
         if t is str:
             if not value.isascii():
                 _encode_value(value, key, 1)  # refuses lone surrogates
-            size += len(value) + _STR_ENTRY
-        elif t is int or t is bool or value is None or (t is float and _isfinite(value)):
-            size += _SCALAR_ENTRY
-        else:
+        elif not (t is int or t is bool or value is None or (t is float and _isfinite(value))):
             value = _encode_value(value, key, 1)
-            size += len(key) + ENTRY_BYTES + _estimate_value(value)
         target[key] = value
     if len(target) > MAX_PROPERTIES:
         raise ValidationError(
             f"{what} has {len(target)} entries; Mixpanel allows at most {MAX_PROPERTIES}"
         )
-    return size
 
 
 def encode_properties(
@@ -301,24 +261,3 @@ def encode_properties(
     if properties is not None:
         merge_properties(out, properties, what=what)
     return out
-
-
-def _estimate_value(value: Any) -> int:
-    if type(value) is str:
-        return len(value) + STR_BYTES
-    if isinstance(value, dict):
-        return estimate_size(value)
-    if isinstance(value, list):
-        return CONTAINER_BYTES + sum(_estimate_value(v) + 8 for v in value)
-    return SCALAR_BYTES
-
-
-def estimate_size(message: Mapping[str, Any]) -> int:
-    """An estimate of the memory a queued message holds, for the queue's byte bound."""
-    return CONTAINER_BYTES + sum(
-        len(key) + ENTRY_BYTES + _estimate_value(value) for key, value in message.items()
-    )
-
-
-def exact_size(message: Mapping[str, Any]) -> int:
-    return len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode())

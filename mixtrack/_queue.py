@@ -3,167 +3,230 @@
 Every message is counted once as enqueued and settles exactly once: sent, rejected or
 dropped. ``pending`` is what has not settled yet (queued or in flight), so
 ``enqueued == sent + rejected + dropped + pending`` holds at every instant a snapshot is taken.
-The queue is bounded by messages and by (estimated) bytes, queued and in flight together.
 
-No I/O and no threads here: the worker drives it through ``take`` and ``settle``.
+Messages are held as their serialized records, one lane per endpoint, joined batch by batch
+into one buffer (:class:`~mixtrack._wire.Records`): a queued message costs its JSON and four
+bytes, and a batch's body is a single copy. The bounds count messages and the bytes of their
+records, queued and in flight together. A record's place is its *index* in its lane, so a
+batch is ``(route, first index, records)`` and a flush waits
+until every lane has settled up to the index it had reached. With a :class:`Store` (the
+spool), every record is on disk before ``put`` returns, memory is a bounded window onto it,
+and settled batches are acknowledged to it.
+
+No I/O of its own and no threads here: the workers drive it through ``take`` and ``settle``.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-
-import attrs
+from collections.abc import Callable, Iterable
 
 from mixtrack._config import Config
+from mixtrack._lanes import Batch, Drop, Dropped, Lane, Mark, Store, subtract
 from mixtrack._stats import Stats
-from mixtrack._wire import Route
+from mixtrack.protocol.routes import ROUTES, Route
 
-__all__ = ["Batch", "Item", "MessageQueue"]
-
-log = logging.getLogger("mixtrack")
-
-Item = tuple[int, Mapping[str, Any], int]  # (sequence number, message, estimated bytes)
-Dropped = list[tuple[Route, Mapping[str, Any], str]]
-ROUTES: tuple[Route, ...] = ("import", "track", "engage", "groups")
-INFINITY = float("inf")
-
-
-@attrs.define(eq=False)
-class Batch:
-    """Messages taken together for one endpoint; settles item by item (413 splits it)."""
-
-    route: Route
-    items: list[Item]
-    unsettled: int = 0
-    abandoned: bool = False
-    first_seq: int = 0
-
-    def __attrs_post_init__(self) -> None:
-        self.unsettled = len(self.items)
-        self.first_seq = self.items[0][0]
+__all__ = ["Batch", "Drop", "Dropped", "Mark", "MessageQueue", "Store"]
 
 
 class MessageQueue:
-    """Bounded FIFO queues, one per endpoint, with the delivery books. Thread-safe."""
+    """Bounded FIFO lanes, one per endpoint, with the delivery books. Thread-safe."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
+        self.store = store
         self.lock = threading.Lock()
         self.ready = threading.Condition(self.lock)  # the worker waits for work
         self.settled = threading.Condition(self.lock)  # flush() waits for progress
-        #: Called (under the lock, so it must not block) when a full batch is ready: the
+        #: Called (under the lock, so it must not block) when a batch is ready: the
         #: asyncio worker's wake-up, since it cannot wait on ``ready``.
         self.on_ready: Callable[[], None] | None = None
-        self._queues: dict[Route, deque[Item]] = {route: deque() for route in ROUTES}
-        self._inflight: set[Batch] = set()
-        self._seq = 0
-        self._flush_target = 0
+        self._lanes: dict[Route, Lane] = {route: Lane() for route in ROUTES}
+        self._returned: deque[Batch] = deque()
+        self._flush_mark: dict[Route, int] = dict.fromkeys(ROUTES, 0)
         self._next_tick = time.monotonic() + config.flush_interval
+        self._batch_size = config.batch_size
+        self._max_batch_bytes = config.max_batch_bytes
         self._max_events = config.max_queue_events
         self._max_bytes = config.max_queue_bytes
-        self._batch_size = config.batch_size
         self.closing = False
         self.closed = False
-        self._pending_bytes = 0
+        self._memory = 0  # messages in memory: queued and in flight
+        self._memory_bytes = 0
         self._enqueued = self._sent = self._rejected = self._dropped = self._pending = 0
         self._retries = self._requests = self._bytes_sent = 0
+        self._drops: dict[str, int] = {}
         self._last_error: str | None = None
 
     # -- callers -------------------------------------------------------------------------
 
-    def put(self, route: Route, message: Mapping[str, Any], size: int) -> Dropped | None:
-        """Queues one message; returns what the overflow policy dropped (for ``on_drop``)."""
+    def put(self, route: Route, record: bytes) -> Dropped | None:
+        """Queues one record; returns what was dropped to make room or refused (for
+        ``on_drop`` and the drop log)."""
+        size = len(record)
         dropped: Dropped | None = None
         with self.lock:
             self._enqueued += 1
-            if self.closed or (
-                self._pending > 0
-                and (
-                    self._pending >= self._max_events
-                    or self._pending_bytes + size > self._max_bytes
-                )
-            ):
-                dropped = self._make_room(size)
-                if self.closed or self._full(size):
-                    self._dropped += 1
-                    reason = "client is shut down" if self.closed else "queue full"
-                    dropped.append((route, message, reason))
+            if self.closed:
+                return self._refuse(route, record, "client shut down")
+            lane = self._lanes[route]
+            if self.store is not None:
+                if not self.store.has_room(size):
+                    dropped = self._make_disk_room(size)
+                    if self.closed or not self.store.has_room(size):
+                        return [*dropped, *self._refuse(route, record, "spool full")]
+                self.store.append(route, record)
+                lane.appended += 1
+                self._pending += 1
+                if lane.backlog or self._memory_full(size):
+                    lane.backlog += 1
+                    if lane.backlog == self.config.batch_size:
+                        self._wake()
                     return dropped
-            self._seq += 1
-            queue = self._queues[route]
-            queue.append((self._seq, message, size))
-            self._pending += 1
-            self._pending_bytes += size
-            if len(queue) == self._batch_size:
-                self.ready.notify()
-                if self.on_ready is not None:
-                    self.on_ready()
+            else:
+                if self._memory and (
+                    self._memory >= self._max_events or self._memory_bytes + size > self._max_bytes
+                ):
+                    dropped = self._make_room(route, size)
+                    if self.closed or self._memory_full(size):
+                        return [*dropped, *self._refuse(route, record, "queue full")]
+                lane.appended += 1
+                self._pending += 1
+            self._memory += 1
+            self._memory_bytes += size
+            if lane.add(record, self._batch_size, self._max_batch_bytes, self._enqueued):
+                self._wake()
         return dropped
 
-    def _make_room(self, size: int) -> Dropped:
+    def _refuse(self, route: Route, record: bytes, cause: str) -> Dropped:
+        self._dropped += 1
+        self._drops[cause] = self._drops.get(cause, 0) + 1
+        return [Drop(route, record, cause)]
+
+    def _wake(self) -> None:
+        self.ready.notify()
+        if self.on_ready is not None:
+            self.on_ready()
+
+    def _memory_full(self, size: int) -> bool:
+        return self._memory > 0 and (
+            self._memory >= self._max_events or self._memory_bytes + size > self._max_bytes
+        )
+
+    def _make_room(self, route: Route, size: int) -> Dropped:
         """Applies the overflow policy (block, or drop the oldest); returns what it dropped."""
         dropped: Dropped = []
         if self.config.overflow == "block":
             deadline = time.monotonic() + self.config.block_timeout
-            while self._full(size) and not self.closed:
+            while self._memory_full(size) and not self.closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self.settled.wait(remaining)
         elif self.config.overflow == "drop_oldest":
-            while not self.closed and self._full(size) and self._drop_oldest(dropped):
-                pass
+            while not self.closed and self._memory_full(size):
+                lane = self._lanes[route]
+                if not lane.count:  # this endpoint has nothing queued: the fullest's oldest
+                    lane = max(self._lanes.values(), key=lambda lane: lane.count)
+                    if not lane.count:
+                        break  # everything pending is in flight
+                dropped.append(self._drop_oldest(lane))
         return dropped
 
-    def _full(self, size: int) -> bool:
-        return self._pending > 0 and (
-            self._pending >= self.config.max_queue_events
-            or self._pending_bytes + size > self.config.max_queue_bytes
-        )
-
-    def _drop_oldest(self, dropped: Dropped) -> bool:
-        oldest = min((q for q in self._queues.values() if q), key=lambda q: q[0][0], default=None)
-        if oldest is None:
-            return False  # everything pending is in flight
-        _, message, size = oldest.popleft()
-        route = next(r for r, q in self._queues.items() if q is oldest)
+    def _drop_oldest(self, lane: Lane, cause: str = "queue full", *, ack: bool = True) -> Drop:
+        chunk = lane.chunks[0]
+        record = chunk[lane.skip]
+        lane.skip += 1
+        if lane.skip == len(chunk):
+            lane.chunks.popleft()
+            lane.started.popleft()
+            lane.skip = 0
+            if chunk is lane.open:
+                lane.open = None
+        route = next(r for r, other in self._lanes.items() if other is lane)
+        if self.store is not None and ack:
+            self.store.ack(route, lane.head, 1)
+        lane.head += 1
+        lane.count -= 1
+        lane.nbytes -= len(record)
+        self._memory -= 1
+        self._memory_bytes -= len(record)
         self._pending -= 1
-        self._pending_bytes -= size
         self._dropped += 1
-        dropped.append((route, message, "queue full (oldest dropped)"))
-        return True
+        self._drops[cause] = self._drops.get(cause, 0) + 1
+        self.settled.notify_all()
+        return Drop(route, record, cause)
 
-    def request_flush(self) -> int:
-        """Asks the worker to send partial batches now; returns the sequence to wait for."""
+    def _make_disk_room(self, size: int) -> Dropped:
+        assert self.store is not None
+        if self.config.overflow == "block":
+            deadline = time.monotonic() + self.config.block_timeout
+            while not self.store.has_room(size) and not self.closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.settled.wait(remaining)
+        elif self.config.overflow == "drop_oldest":
+            return self._drop_oldest_on_disk(size)
+        return []
+
+    def _drop_oldest_on_disk(self, size: int) -> Dropped:
+        """Drops the oldest queued records (never those in flight) until a segment can be
+        deleted and the new record fits; only records of segments already complete, so that
+        dropping always frees disk."""
+        store = self.store
+        assert store is not None
+        dropped: Dropped = []
+        while not store.has_room(size):
+            self._refill()
+            candidates = [
+                (route, lane)
+                for route, lane in self._lanes.items()
+                if lane.count and lane.head < store.sealed_before(route)
+            ]
+            if not candidates:
+                break
+            route, lane = max(candidates, key=lambda candidate: candidate[1].count)
+            run = min(len(lane.chunks[0]) - lane.skip, store.sealed_before(route) - lane.head)
+            first = lane.head
+            dropped.extend(self._drop_oldest(lane, "spool full", ack=False) for _ in range(run))
+            store.ack(route, first, run)
+        return dropped
+
+    def request_flush(self) -> Mark:
+        """Asks the worker to send partial batches now; returns the mark to wait for."""
         with self.lock:
-            self._flush_target = max(self._flush_target, self._seq)
+            mark = {route: lane.appended for route, lane in self._lanes.items()}
+            self._flush_mark = mark
             self.ready.notify_all()
-            return self._seq
+            if self.on_ready is not None and any(mark.values()):
+                self.on_ready()
+            return mark
 
-    def wait_settled(self, target: int, deadline: float) -> bool:
-        """Waits until every message up to ``target`` settled, or the deadline passes."""
+    def wait_settled(self, mark: Mark, deadline: float) -> bool:
+        """Waits until every message up to ``mark`` settled, or the deadline passes."""
         with self.lock:
-            while self._oldest_unsettled() <= target:
+            while not self._settled_up_to(mark):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self.settled.wait(remaining)
             return True
 
-    def _oldest_unsettled(self) -> float:
-        heads = [q[0][0] for q in self._queues.values() if q]
-        heads.extend(b.first_seq for b in self._inflight)
-        return min(heads, default=INFINITY)
+    def is_settled(self, mark: Mark) -> bool:
+        """True when every message up to ``mark`` has settled (non-blocking)."""
+        with self.lock:
+            return self._settled_up_to(mark)
+
+    def _settled_up_to(self, mark: Mark) -> bool:
+        return all(self._lanes[route].oldest_unsettled() >= index for route, index in mark.items())
 
     # -- the worker ----------------------------------------------------------------------
 
     def take(self) -> Batch | None:
-        """Blocks until a batch is due; None when the queue is closed and empty."""
+        """Blocks until a batch is due; None when the queue is closed (or closing and empty)."""
         with self.lock:
             while True:
                 due = self._take_locked()
@@ -180,87 +243,116 @@ class MessageQueue:
     def _take_locked(self) -> Batch | float | None:
         if self.closed:
             return None
+        if self._returned:
+            return self._returned.popleft()
+        self._refill()
         now = time.monotonic()
         tick = now >= self._next_tick
         if tick:
             self._next_tick = now + self.config.flush_interval
         batch = self._due_batch(partial_ok=tick or self.closing)
         if batch is not None:
-            self._inflight.add(batch)
+            if self.store is not None:
+                self.store.before_send()
             return batch
-        if self.closing and not any(self._queues.values()):
+        if self.closing and not any(lane.count or lane.backlog for lane in self._lanes.values()):
             return None
         return max(0.0, self._next_tick - now)
 
-    def give_back(self, batch: Batch, items: Iterable[Item]) -> None:
-        """Returns unsettled items of an interrupted batch to the head of their queue (an
-        event loop that closed mid-delivery); they stay pending and are sent again later."""
-        with self.lock:
-            if batch.abandoned:
-                return
-            self._inflight.discard(batch)
-            queue = self._queues[batch.route]
-            merged = sorted([*items, *queue], key=lambda item: item[0])
-            queue.clear()
-            queue.extend(merged)
-            self.settled.notify_all()
-
-    def is_settled(self, target: int) -> bool:
-        """True when every message up to sequence ``target`` has settled (non-blocking)."""
-        with self.lock:
-            return self._oldest_unsettled() > target
+    def _refill(self) -> None:
+        """Reads records waiting on disk back into memory, in order, as the bounds allow."""
+        if self.store is None:
+            return
+        for route, lane in self._lanes.items():
+            while lane.backlog and not self._memory_full(0):
+                room = min(
+                    self.config.batch_size,
+                    self.config.max_queue_events - self._memory,
+                    lane.backlog,
+                )
+                records = self.store.read(route, lane.head + lane.count, room)
+                if not records:
+                    return
+                for record in records:
+                    lane.add(record, self._batch_size, self._max_batch_bytes, self._enqueued)
+                    self._memory_bytes += len(record)
+                self._memory += len(records)
+                lane.backlog -= len(records)
 
     def _due_batch(self, *, partial_ok: bool) -> Batch | None:
-        config = self.config
-        candidates = [
-            (q[0][0], route, q)
-            for route, q in self._queues.items()
-            if q and (partial_ok or len(q) >= config.batch_size or q[0][0] <= self._flush_target)
+        due = [
+            (lane.started[0], route, lane)
+            for route, lane in self._lanes.items()
+            if lane.count and (partial_ok or lane.full() or lane.head < self._flush_mark[route])
         ]
-        if not candidates:
+        if not due:
             return None
-        _, route, queue = min(candidates, key=lambda c: c[0])
-        items: list[Item] = []
-        size = 0
-        while queue and len(items) < config.batch_size:
-            item_size = queue[0][2]
-            if items and size + item_size > config.max_batch_bytes:
-                break
-            items.append(queue.popleft())
-            size += item_size
-        return Batch(route, items)
+        _, route, lane = min(due, key=lambda candidate: candidate[0])  # the oldest first
+        return self._cut(route, lane)
+
+    def _cut(self, route: Route, lane: Lane) -> Batch:
+        records = lane.chunks.popleft()
+        lane.started.popleft()
+        if records is lane.open:
+            lane.open = None
+        skip, lane.skip = lane.skip, 0
+        taken = len(records) - skip
+        batch = Batch(route, lane.head - skip, records, [(skip, len(records))])
+        lane.head += taken
+        lane.count -= taken
+        lane.nbytes -= records.size(skip, len(records))
+        lane.inflight.append(batch)
+        return batch
+
+    def give_back(self, batch: Batch, parts: Iterable[tuple[int, int]]) -> None:
+        """Keeps an interrupted batch (an event loop that closed mid-delivery) for the next
+        worker: its unsettled ``parts`` stay pending and are sent again first."""
+        with self.lock:
+            if batch.abandoned or self.closed:
+                return
+            batch.remaining = list(parts)
+            if batch.remaining:
+                self._returned.append(batch)
+                self._wake()
 
     def settle(
         self,
         batch: Batch,
-        items: Iterable[Item],
+        start: int,
+        stop: int,
         *,
         sent: int = 0,
         rejected: int = 0,
         dropped: int = 0,
+        cause: str = "",
         error: str | None = None,
-    ) -> None:
-        """Books the fate of some of a batch's items (their count = sent + rejected + dropped)."""
-        count = sent + rejected + dropped
-        size = sum(item[2] for item in items)
+    ) -> bool:
+        """Books the fate of records ``start:stop`` of a batch (sent + rejected + dropped of
+        them). False when shutdown had already booked them (as dropped, or left in the spool)."""
+        count = stop - start
+        size = batch.records.size(start, stop)
         with self.lock:
             if error is not None:
                 self._last_error = error
             if batch.abandoned:
-                return  # already booked as dropped by shutdown
+                return False
             self._sent += sent
             self._rejected += rejected
             self._dropped += dropped
+            if dropped:
+                self._drops[cause] = self._drops.get(cause, 0) + dropped
             self._pending -= count
-            self._pending_bytes -= size
-            batch.unsettled -= count
-            if batch.unsettled <= 0:
-                self._inflight.discard(batch)
-            self._on_settled(items)
+            self._memory -= count
+            self._memory_bytes -= size
+            batch.remaining = subtract(batch.remaining, start, stop)
+            if self.store is not None:
+                self.store.ack(batch.route, batch.first + start, count)
+            if not batch.remaining:
+                self._lanes[batch.route].inflight.remove(batch)
             self.settled.notify_all()
-
-    def _on_settled(self, items: Iterable[Item]) -> None:
-        """Called under the lock after items settled (the spool deletes done segments)."""
+            if self.store is not None and any(lane.backlog for lane in self._lanes.values()):
+                self._wake()
+            return True
 
     def record_request(self, body_bytes: int) -> None:
         with self.lock:
@@ -274,37 +366,59 @@ class MessageQueue:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def begin_close(self) -> int:
+    def begin_close(self) -> Mark:
         with self.lock:
             self.closing = True
-            self._flush_target = self._seq
+            mark = {route: lane.appended for route, lane in self._lanes.items()}
+            self._flush_mark = mark
             self.ready.notify_all()
-            return self._seq
+            if self.on_ready is not None:
+                self.on_ready()
+            return mark
 
     def close(self) -> Dropped:
-        """Stops the queue; what has not settled yet is booked as dropped and returned."""
+        """Stops the queue. Without a store, what has not settled is booked as dropped and
+        returned; with one, it stays there (pending) for the next process."""
         dropped: Dropped = []
         with self.lock:
+            if self.closed:
+                return dropped
             self.closed = True
-            count = 0
-            for route, queue in self._queues.items():
-                count += len(queue)
-                dropped.extend((route, message, "shutdown deadline") for _, message, _ in queue)
-                queue.clear()
-            for batch in self._inflight:
-                # which items of a split batch settled is not tracked: report the first ones
-                batch.abandoned = True
-                count += batch.unsettled
-                dropped.extend(
-                    (batch.route, message, "shutdown deadline (in flight)")
-                    for _, message, _ in batch.items[: batch.unsettled]
-                )
-            self._inflight.clear()
-            self._pending -= count
-            self._dropped += count
-            self._pending_bytes = 0
+            self._returned.clear()
+            for route, lane in self._lanes.items():
+                for batch in lane.inflight:
+                    batch.abandoned = True
+                    if self.store is None:
+                        for start, stop in batch.remaining:
+                            dropped.extend(
+                                Drop(route, record, "shutdown deadline")
+                                for record in batch.records.slice(start, stop)
+                            )
+                if self.store is None:
+                    for n, chunk in enumerate(lane.chunks):
+                        start = lane.skip if n == 0 else 0
+                        dropped.extend(
+                            Drop(route, record, "shutdown deadline")
+                            for record in chunk.slice(start, len(chunk))
+                        )
+                lane.inflight.clear()
+                lane.chunks.clear()
+                lane.started.clear()
+                lane.open = None
+                lane.skip = lane.count = lane.nbytes = 0
+            self._memory = self._memory_bytes = 0
+            if self.store is None:
+                self._pending -= len(dropped)
+                self._dropped += len(dropped)
+                if dropped:
+                    cause = "shutdown deadline"
+                    self._drops[cause] = self._drops.get(cause, 0) + len(dropped)
+            else:
+                self.store.close()
             self.ready.notify_all()
             self.settled.notify_all()
+            if self.on_ready is not None:
+                self.on_ready()
         return dropped
 
     def stats(self) -> Stats:
@@ -319,4 +433,6 @@ class MessageQueue:
                 requests=self._requests,
                 bytes_sent=self._bytes_sent,
                 last_error=self._last_error,
+                spool_corrupt=self.store.corrupt if self.store is not None else 0,
+                drops=dict(self._drops),
             )

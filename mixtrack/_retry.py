@@ -1,76 +1,169 @@
-"""Retry decisions, shared by the thread worker and the asyncio worker.
+"""When to try again: Mixpanel's backoff, and the circuit the senders of a client share.
 
-Retried: connection errors, timeouts, 408, 429 and 5xx. Waits use full jitter (random between
-0 and an exponentially growing cap, ``max_backoff`` at most), but never less than the
-collector's ``Retry-After``. A batch stops being retried when its attempts run out, or when
-the next wait would end past its time budget (``max_elapsed``) or the shutdown deadline; it
-is then counted as dropped.
+Retried: connection errors, timeouts, 408, 429 and 5xx. The wait after the n-th failure in a
+row is drawn between half and all of ``backoff_initial * 2**(n-1)``, capped at
+``max_backoff`` (2 s doubling to 60 s by default, as Mixpanel advises); a ``Retry-After`` sent
+by the collector is honoured instead.
+
+While the collector is down, the :class:`Circuit` lets one request through at a time (the
+*probe*), on that schedule; every other batch waits. The first answer closes the circuit and
+every sender resumes at full speed. A flush or shutdown deadline cuts the waits so that a last
+attempt is made before it. Pure: the clock is passed in, nothing sleeps here.
 """
 
 from __future__ import annotations
 
-import time
+import random
+import threading
 from collections.abc import Callable
 
-import tenacity
-
 from mixtrack._config import Config
-from mixtrack._wire import Answer
-from mixtrack.errors import TransportError
 
-__all__ = ["RetryableAnswer", "retry_policy"]
+__all__ = ["Backoff", "Circuit"]
 
 
-class RetryableAnswer(Exception):
-    """Raised inside an attempt to ask tenacity for another one."""
+class Backoff:
+    """The wait after ``failures`` failures in a row (jittered exponential, capped).
 
-    def __init__(self, answer: Answer) -> None:
-        super().__init__(answer.detail)
-        self.answer = answer
-
-
-class _WaitRetryAfter(tenacity.wait.wait_base):
-    """Full-jitter exponential backoff, raised to ``Retry-After`` when the collector sends one."""
-
-    def __init__(self, config: Config) -> None:
-        self._jitter = tenacity.wait_random_exponential(multiplier=0.2, max=config.max_backoff)
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        wait = self._jitter(retry_state)
-        outcome = retry_state.outcome
-        if outcome is not None and outcome.failed:
-            exc = outcome.exception()
-            if isinstance(exc, RetryableAnswer) and exc.answer.retry_after is not None:
-                wait = max(wait, exc.answer.retry_after)
-        return float(wait)
-
-
-def retry_policy(
-    config: Config,
-    *,
-    deadline: Callable[[], float | None],
-    on_retry: Callable[[tenacity.RetryCallState], None],
-) -> dict[str, object]:
-    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying``.
-
-    ``deadline()`` gives the monotonic shutdown deadline, or None while the client runs:
-    a wait that would end after it stops the retries at once.
+    >>> backoff = Backoff(initial=2.0, cap=60.0, rng=lambda: 1.0)
+    >>> [backoff.wait(n) for n in (1, 2, 3, 6, 7)]
+    [2.0, 4.0, 8.0, 60.0, 60.0]
+    >>> backoff.wait(1, retry_after=30.0)
+    30.0
     """
 
-    class _PastDeadline(tenacity.stop.stop_base):
-        """The next wait would end after the shutdown deadline or the batch's time budget."""
+    def __init__(
+        self, *, initial: float, cap: float, rng: Callable[[], float] = random.random
+    ) -> None:
+        self.initial = initial
+        self.cap = cap
+        self._rng = rng
 
-        def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-            upcoming = retry_state.upcoming_sleep or 0.0
-            if (retry_state.seconds_since_start or 0.0) + upcoming > config.max_elapsed:
-                return True
-            limit = deadline()
-            return limit is not None and time.monotonic() + upcoming > limit
+    @classmethod
+    def of(cls, config: Config) -> Backoff:
+        return cls(initial=config.backoff_initial, cap=config.max_backoff)
 
-    return {
-        "retry": tenacity.retry_if_exception_type((TransportError, RetryableAnswer)),
-        "stop": (tenacity.stop_after_attempt(config.max_attempts) | _PastDeadline()),
-        "wait": _WaitRetryAfter(config),
-        "before_sleep": on_retry,
-        "reraise": True,
-    }
+    def wait(self, failures: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return float(retry_after)
+        ceiling = min(self.cap, self.initial * 2 ** min(max(failures - 1, 0), 32))
+        # "equal jitter": spread retries out, but never sooner than half the schedule
+        return float(ceiling / 2 + self._rng() * ceiling / 2)
+
+
+class Circuit:
+    """The state all senders of one client share: is the collector up, who probes, and how
+    soon an attempt must happen (a flush or shutdown deadline). Thread-safe.
+
+    >>> circuit = Circuit(Backoff(initial=2.0, cap=60.0, rng=lambda: 1.0))
+    >>> circuit.admit(now=0.0)
+    (True, 0.0)
+    >>> circuit.failed(now=0.0, retry_after=None, probe=False)
+    2.0
+    >>> circuit.admit(now=1.0), circuit.admit(now=2.0), circuit.admit(now=2.5)
+    ((False, 1.0), (True, 0.0), (False, 0.0))
+    >>> circuit.answered(probe=True); circuit.admit(now=2.6)
+    (True, 0.0)
+    """
+
+    def __init__(self, backoff: Backoff) -> None:
+        self.backoff = backoff
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._probing = False
+        self._next_probe = 0.0
+        self._listeners: list[Callable[[], None]] = []
+        #: earliest flush/shutdown deadline (monotonic) and whether it drops what is left
+        self.until: float | None = None
+        self.final = False
+        #: the length of the budget ``until`` ends (for the time kept for a last attempt)
+        self.budget = 0.0
+
+    @property
+    def down(self) -> bool:
+        return self._failures > 0
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Calls ``listener`` (from any thread; it must not block) when waiting senders
+        should look again: the circuit closed, or a deadline came. Returns the unsubscriber."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _notify(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    def admit(self, now: float) -> tuple[bool, float]:
+        """May a sender attempt now? ``(True, 0)``: yes (as the probe while down);
+        ``(False, s)``: look again in ``s`` seconds (0: when told, a probe is out)."""
+        with self._lock:
+            if not self._failures:
+                return True, 0.0
+            if self._probing:
+                return False, 0.0
+            if now >= self._next_probe:
+                self._probing = True
+                return True, 0.0
+            return False, self._next_probe - now
+
+    def answered(self, *, probe: bool) -> None:
+        """The collector answered (whatever it said): full speed again."""
+        with self._lock:
+            was_down = self._failures > 0
+            self._failures = 0
+            self._probing = False
+        if was_down:
+            self._notify()
+
+    def failed(self, now: float, retry_after: float | None, *, probe: bool) -> float:
+        """An attempt failed (no answer, 408, 429, 5xx); returns the wait before the next."""
+        with self._lock:
+            if probe or not self._failures:
+                self._failures += 1
+                wait = self.backoff.wait(self._failures, retry_after)
+                self._next_probe = now + wait
+            else:  # a request already in flight when the circuit opened
+                wait = max(self._next_probe - now, 0.0)
+                if retry_after is not None:
+                    wait = max(wait, retry_after)
+                    self._next_probe = max(self._next_probe, now + retry_after)
+            if probe:
+                self._probing = False
+            return wait
+
+    def release(self, *, probe: bool) -> None:
+        """A probe gave up without an answer (its batch was dropped or abandoned)."""
+        if probe:
+            with self._lock:
+                self._probing = False
+            self._notify()
+
+    def hurry(self, until: float, *, now: float, final: bool = False) -> None:
+        """A flush or shutdown waits until ``until``: every wait is cut so that a last
+        attempt happens before it; ``final`` (shutdown) drops what is left then."""
+        with self._lock:
+            if self.final:
+                return
+            if final:
+                self.until, self.final = until, True
+            elif self.until is None or self.until <= now or until < self.until:
+                self.until = until
+            else:
+                return
+            self.budget = until - now
+        self._notify()
+
+    def relax(self, now: float) -> None:
+        """Forgets a flush deadline that has passed (shutdown's stays)."""
+        with self._lock:
+            if not self.final and self.until is not None and self.until <= now:
+                self.until = None

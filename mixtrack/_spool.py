@@ -1,15 +1,19 @@
-"""The spool: an append-only, segmented log of messages on disk (``spool_dir=``).
+"""The spool: append-only, segmented logs of records on disk (``spool_dir=``).
 
-Each record is one line, ``<crc32 hex> <JSON [route, message]>\\n``, written with one
-``write(2)`` before ``track()`` returns, so a process killed at any moment loses nothing it
-acknowledged (the kernel holds the bytes; ``fsync`` extends that to power loss). Segments are
-deleted once every record in them has settled. A torn or corrupt line is detected by its
+Each endpoint has its own log. A record is one line, ``<crc32 hex> <route> <JSON>\\n`` (the
+JSON is the very record the queue holds), written with one ``write(2)`` before ``track()``
+returns, so a process killed at any moment loses nothing it acknowledged (the kernel holds
+the bytes; ``fsync`` extends that to power loss). Beside each segment, an ``.ack`` file lists
+the index ranges that have settled (one line per batch, ``<first> <count>``): after a kill,
+only what was not acknowledged — in flight or still queued — is sent again. A segment is
+deleted once every record in it has settled. A torn or corrupt line is detected by its
 checksum, skipped with a warning and counted; the lines after it are still read.
 
 Every process writes its own directory under ``spool_dir``, guarded by an ``flock`` held for
 the process's life. A directory whose lock can be taken belongs to a process that is gone: its
-segments are adopted (moved into the new owner's directory) and delivered again; records that
-had already arrived are dropped by the collector as duplicates of their ``$insert_id``.
+records not acknowledged are adopted (queued again by the new owner) and the directory removed;
+records that had already arrived are dropped by the collector as duplicates of their
+``$insert_id``.
 """
 
 from __future__ import annotations
@@ -26,50 +30,82 @@ from typing import Any
 
 import attrs
 
-from mixtrack._config import FsyncPolicy
-from mixtrack._wire import Route, dumps
+from mixtrack._wire import dumps
+from mixtrack.protocol.routes import ROUTES, Route
 
-__all__ = ["FsyncPolicy", "Record", "Segment", "Spool", "decode_line", "encode_record"]
+__all__ = ["Segment", "Spool", "decode_line", "encode_line", "encode_record"]
 
 log = logging.getLogger("mixtrack")
 
-_ROUTES = frozenset({"import", "track", "engage", "groups"})
-Record = tuple[Route, dict[str, Any]]
+_ROUTES: dict[bytes, Route] = {route.encode(): route for route in ROUTES}
 
 
-def encode_record(route: Route, message: Mapping[str, Any]) -> bytes:
-    payload = dumps([route, message])
+def encode_line(route: Route, record: bytes) -> bytes:
+    """One spool line for a serialized record."""
+    payload = route.encode() + b" " + record
     return b"%08x %s\n" % (zlib.crc32(payload), payload)
 
 
-def decode_line(line: bytes) -> Record | None:
-    """A record, or None when the line is torn or corrupt."""
+def encode_record(route: Route, message: Mapping[str, Any]) -> bytes:
+    """One spool line for a message (serialized here)."""
+    return encode_line(route, dumps(message))
+
+
+def decode_raw(line: bytes) -> tuple[Route, bytes] | None:
+    """The route and record of a line, or None when it is torn or corrupt. Reads the format
+    of earlier versions too (``<crc> [route, message]``)."""
     if len(line) < 11 or line[8:9] != b" " or not line.endswith(b"\n"):
         return None
     payload = line[9:-1]
     try:
         if int(line[:8], 16) != zlib.crc32(payload):
             return None
-        route, message = json.loads(payload)
     except ValueError:
         return None
-    if route not in _ROUTES or not isinstance(message, dict):
+    name, _, record = payload.partition(b" ")
+    route = _ROUTES.get(name)
+    if route is not None and record[:1] == b"{":
+        return route, record
+    try:  # the format of earlier versions: a JSON array [route, message]
+        legacy = json.loads(payload)
+        route, message = legacy
+    except (ValueError, TypeError):
         return None
-    return route, message
+    if route not in ROUTES or not isinstance(message, dict):
+        return None
+    return route, dumps(message)
+
+
+def decode_line(line: bytes) -> tuple[Route, dict[str, Any]] | None:
+    """A line's route and message, or None when the line is torn or corrupt."""
+    raw = decode_raw(line)
+    if raw is None:
+        return None
+    message = json.loads(raw[1])
+    return (raw[0], message) if isinstance(message, dict) else None
 
 
 @attrs.define(eq=False)
 class Segment:
+    """Records ``[first, first + records)`` of one endpoint's log."""
+
+    route: Route
     number: int
     path: Path
-    first_seq: int
+    first: int
     records: int = 0
     settled: int = 0
     size: int = 0
+    #: where the last read of the backlog stopped, so the next one goes on from there
+    cursor: tuple[int, int] = (0, 0)  # (index, byte offset) of the next record to read
+
+    @property
+    def acks(self) -> Path:
+        return self.path.with_suffix(".ack")
 
 
 class Spool:
-    """This process's spool directory: appends, reads back, deletes settled segments."""
+    """This process's spool directory: appends, reads back, acknowledges, deletes."""
 
     def __init__(
         self, root: str | os.PathLike[str], *, segment_bytes: int = 8 * 1024 * 1024
@@ -81,169 +117,193 @@ class Spool:
         self._lock_fd = os.open(self.dir / "lock", os.O_CREAT | os.O_RDWR, 0o644)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.segment_bytes = segment_bytes
-        self.segments: list[Segment] = []
+        self.max_bytes = 1024**3
+        self.fsync_policy = "none"
+        self.segments: dict[Route, list[Segment]] = {route: [] for route in ROUTES}
         self.corrupt = 0
         self.bytes = 0
-        self._fd: int | None = None
+        self._fds: dict[Route, int] = {}
+        self._appended: dict[Route, int] = dict.fromkeys(ROUTES, 0)
         self._next_number = 1
+        self._unsynced = False
 
     # -- adoption ------------------------------------------------------------------------
 
-    def adopt_orphans(self, first_seq: int) -> int:
-        """Moves the segments of dead processes' directories into this one, counting their
-        valid records (sequence numbers from ``first_seq``). Returns how many."""
-        seq = first_seq
+    def adopt_orphans(self) -> Iterator[tuple[Route, bytes]]:
+        """The records not acknowledged in the directories of dead processes, in order;
+        each directory is removed once read (the caller queues the records again)."""
         for other in sorted(p for p in self.root.iterdir() if p.is_dir() and p != self.dir):
             fd = _try_lock(other / "lock")
             if fd is None:
                 continue  # its owner is alive
             try:
-                for path in sorted(other.glob("seg-*.log")):
-                    segment = self._adopt(path, seq)
-                    if segment is not None:
-                        seq += segment.records
+                paths = sorted(other.glob("seg-*.log"))
+                records = [r for path in paths for r in self._unacknowledged(path)]
+                yield from records
                 for leftover in other.iterdir():
                     leftover.unlink()
                 other.rmdir()
             finally:
                 os.close(fd)
-        return seq - first_seq
 
-    def _adopt(self, path: Path, first_seq: int) -> Segment | None:
-        records = sum(1 for _ in self._read(path, 0, count_corrupt=True))
-        if records == 0:
-            path.unlink()
-            return None
-        target = self.dir / f"seg-{self._next_number:08d}.log"
-        path.rename(target)
-        size = target.stat().st_size
-        segment = Segment(self._next_number, target, first_seq, records=records, size=size)
-        self._next_number += 1
-        self.segments.append(segment)
-        self.bytes += size
-        return segment
+    def _unacknowledged(self, path: Path) -> list[tuple[Route, bytes]]:
+        acked: set[int] = set()
+        ack_path = path.with_suffix(".ack")
+        if ack_path.exists():
+            for line in ack_path.read_bytes().splitlines():
+                first, _, count = line.partition(b" ")
+                try:
+                    acked.update(range(int(first), int(first) + int(count)))
+                except ValueError:
+                    continue  # a torn last line: its batch is sent again
+        out: list[tuple[Route, bytes]] = []
+        index = 0  # acknowledgements count lines from the segment's first, as written
+        with open(path, "rb") as file:
+            position = 0
+            for line in file:
+                raw = decode_raw(line)
+                if raw is None:
+                    self.corrupt += 1
+                    log.warning(
+                        "mixtrack: skipped a torn or corrupt record in %s at byte %d",
+                        path,
+                        position,
+                    )
+                elif index not in acked:
+                    out.append(raw)
+                index += 1
+                position += len(line)
+        return out
 
-    # -- writing -------------------------------------------------------------------------
+    # -- the queue's store ---------------------------------------------------------------
 
-    def append(self, line: bytes, seq: int) -> Segment:
-        """Writes one record (seq is its sequence number); returns its segment."""
-        segment = self.segments[-1] if self.segments and self._fd is not None else None
+    def has_room(self, size: int) -> bool:
+        return self.bytes + size + 16 <= self.max_bytes
+
+    def append(self, route: Route, record: bytes) -> None:
+        """Writes one record; its index is the count of records appended to ``route``."""
+        line = encode_line(route, record)
+        segments = self.segments[route]
+        segment = segments[-1] if segments and route in self._fds else None
         if segment is None or segment.size + len(line) > self.segment_bytes:
-            segment = self._rotate(seq)
-        assert self._fd is not None
-        os.write(self._fd, line)
+            segment = self._rotate(route)
+        os.write(self._fds[route], line)
         segment.records += 1
         segment.size += len(line)
         self.bytes += len(line)
-        return segment
-
-    def _rotate(self, first_seq: int) -> Segment:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._delete_settled()
-        path = self.dir / f"seg-{self._next_number:08d}.log"
-        self._fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
-        segment = Segment(self._next_number, path, first_seq)
-        self._next_number += 1
-        self.segments.append(segment)
-        return segment
-
-    def fsync(self) -> None:
-        if self._fd is not None:
-            os.fsync(self._fd)
-
-    # -- reading -------------------------------------------------------------------------
-
-    def read(self, segment: Segment, offset: int, limit: int) -> tuple[list[Record], int]:
-        """Up to ``limit`` records of ``segment`` from byte ``offset``; and the next offset."""
-        records: list[Record] = []
-        position = offset
-        for record, end in self._read(segment.path, offset):
-            records.append(record)
-            position = end
-            if len(records) >= limit:
-                break
+        self._appended[route] += 1
+        if self.fsync_policy == "event":
+            os.fsync(self._fds[route])
         else:
-            position = segment.size
-        return records, position
+            self._unsynced = True
 
-    def _read(
-        self, path: Path, offset: int, *, count_corrupt: bool = False
-    ) -> Iterator[tuple[Record, int]]:
-        with open(path, "rb") as file:
-            file.seek(offset)
-            position = offset
-            for line in file:
-                position += len(line)
-                record = decode_line(line)
-                if record is None:
-                    if count_corrupt:
-                        self.corrupt += 1
-                        log.warning(
-                            "mixtrack: skipped a torn or corrupt record in %s at byte %d",
-                            path,
-                            position - len(line),
-                        )
-                    continue
-                yield record, position
+    def _rotate(self, route: Route) -> Segment:
+        fd = self._fds.pop(route, None)
+        if fd is not None:
+            os.close(fd)
+            self._delete_settled(route)
+        path = self.dir / f"seg-{route}-{self._appended[route]:012d}-{self._next_number:06d}.log"
+        self._fds[route] = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
+        segment = Segment(route, self._next_number, path, self._appended[route])
+        self._next_number += 1
+        self.segments[route].append(segment)
+        return segment
 
-    # -- settling ------------------------------------------------------------------------
+    def before_send(self) -> None:
+        """``spool_fsync="batch"``: what is about to be sent is on stable storage first."""
+        if self.fsync_policy == "batch" and self._unsynced:
+            for fd in self._fds.values():
+                os.fsync(fd)
+            self._unsynced = False
 
-    def segment_of(self, seq: int) -> Segment | None:
-        for segment in self.segments:
-            if segment.first_seq <= seq < segment.first_seq + segment.records:
-                return segment
-        return None
+    def read(self, route: Route, index: int, limit: int) -> list[bytes]:
+        """Up to ``limit`` records of ``route`` from ``index`` on (the backlog, read back)."""
+        out: list[bytes] = []
+        for segment in self.segments[route]:
+            if len(out) >= limit:
+                break
+            if index >= segment.first + segment.records or index < segment.first:
+                continue
+            at, offset = segment.cursor
+            if at != index:
+                at, offset = segment.first, 0  # not where the last read stopped: from the top
+            with open(segment.path, "rb") as file:
+                file.seek(offset)
+                for line in file:
+                    offset += len(line)
+                    if at >= index:
+                        raw = decode_raw(line)
+                        if raw is not None:
+                            out.append(raw[1])
+                    at += 1
+                    if at >= index and len(out) >= limit:
+                        break
+            segment.cursor = (at, offset)
+            index = at
+        return out
 
-    def settle(self, seqs: list[int]) -> None:
-        """Counts records as settled; deletes the segments that are then done."""
-        segment: Segment | None = None
-        for seq in sorted(seqs):
-            if segment is None or not seq < segment.first_seq + segment.records:
-                segment = self.segment_of(seq)
-            if segment is not None:
-                segment.settled += 1
-        self._delete_settled()
+    def ack(self, route: Route, first: int, count: int) -> None:
+        """Records that ``count`` records from index ``first`` settled (one line per
+        segment touched); deletes segments that are then done."""
+        stop = first + count
+        for segment in self.segments[route]:
+            low, high = max(first, segment.first), min(stop, segment.first + segment.records)
+            if low >= high:
+                continue
+            segment.settled += high - low
+            if segment.settled < segment.records or segment is self._active(route):
+                with open(segment.acks, "ab") as file:
+                    file.write(b"%d %d\n" % (low - segment.first, high - low))
+        self._delete_settled(route)
 
-    def drop_segment(self, segment: Segment) -> None:
-        """Removes a segment whatever its state (the overflow policy at the disk bound)."""
-        segment.settled = segment.records
-        self._remove(segment)
+    def sealed_before(self, route: Route) -> int:
+        """The first index of the segment being written: records before it are in segments
+        that are complete, which acknowledging every record of deletes."""
+        active = self._active(route)
+        return active.first if active is not None else self._appended[route]
 
-    def _delete_settled(self) -> None:
-        active = self.segments[-1] if self._fd is not None and self.segments else None
-        for segment in [s for s in self.segments if s.settled >= s.records and s is not active]:
-            self._remove(segment)
+    def _active(self, route: Route) -> Segment | None:
+        segments = self.segments[route]
+        return segments[-1] if segments and route in self._fds else None
+
+    def _delete_settled(self, route: Route) -> None:
+        active = self._active(route)
+        for segment in [s for s in self.segments[route] if s.settled >= s.records]:
+            if segment is not active:
+                self._remove(segment)
 
     def _remove(self, segment: Segment) -> None:
-        if segment in self.segments:
-            self.segments.remove(segment)
+        segments = self.segments[segment.route]
+        if segment in segments:
+            segments.remove(segment)
             self.bytes -= segment.size
             segment.path.unlink(missing_ok=True)
+            segment.acks.unlink(missing_ok=True)
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def close(self) -> None:
         """Closes the files and releases the lock: a later process adopts what is left."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        active_done = [s for s in self.segments if s.settled >= s.records]
-        for segment in active_done:
-            self._remove(segment)
-        if not self.segments:
+        for fd in self._fds.values():
+            if self.fsync_policy != "none":
+                os.fsync(fd)
+            os.close(fd)
+        self._fds.clear()
+        for route in ROUTES:
+            self._delete_settled(route)
+        empty = not any(self.segments.values())
+        if empty:
             (self.dir / "lock").unlink(missing_ok=True)
         os.close(self._lock_fd)
-        if not self.segments:
+        if empty:
             self.dir.rmdir()
 
     def forget_after_fork(self) -> None:
         """In a forked child: close inherited descriptors without touching the parent's files
         or lock (an flock is shared with the parent until both copies are closed)."""
-        for fd in (self._fd, self._lock_fd):
-            if fd is not None:
-                os.close(fd)
-        self._fd = None
+        for fd in [*self._fds.values(), self._lock_fd]:
+            os.close(fd)
+        self._fds.clear()
 
 
 def _try_lock(path: Path) -> int | None:

@@ -1,10 +1,48 @@
-"""Delivery counters, read as one consistent, frozen snapshot."""
+"""Delivery counters, read as one consistent, frozen snapshot; and the drop warnings.
+
+Every message that is given up on has a cause, counted in :class:`Stats` and logged as a
+WARNING on the ``mixtrack`` logger by :class:`DropLog`: at most one line per cause every
+10 seconds, with the count since the last line, so a flood of drops cannot flood the log.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Literal
+
 import attrs
 
-__all__ = ["Stats"]
+__all__ = ["DROP_CAUSES", "DropCause", "DropLog", "Stats"]
+
+log = logging.getLogger("mixtrack")
+
+DropCause = Literal[
+    "queue full",
+    "retry budget",
+    "shutdown deadline",
+    "spool full",
+    "client shut down",
+    "internal error",
+]
+DROP_CAUSES: tuple[DropCause, ...] = (
+    "queue full",
+    "retry budget",
+    "shutdown deadline",
+    "spool full",
+    "client shut down",
+    "internal error",
+)
+_ADVICE: dict[str, str] = {
+    "queue full": "raise max_queue_events / max_queue_bytes, or set spool_dir",
+    "retry budget": "the collector kept failing for max_elapsed seconds (or max_attempts)",
+    "shutdown deadline": "give shutdown()/flush() a longer timeout, or set spool_dir",
+    "spool full": "raise spool_max_bytes",
+    "client shut down": "track() was called after shutdown()",
+    "internal error": "a bug in mixtrack: please report it with the traceback above",
+}
 
 
 @attrs.frozen
@@ -25,7 +63,7 @@ class Stats:
     rejected: int = 0
     #: Given up on: queue overflow, retry budget exhausted, shutdown deadline.
     dropped: int = 0
-    #: Queued or in flight.
+    #: Queued or in flight (with ``spool_dir``: also what waits on disk).
     pending: int = 0
     #: Attempts after the first, over all batches.
     retries: int = 0
@@ -44,3 +82,71 @@ class Stats:
     #: True for a client made with ``disabled=True`` (or ``MIXTRACK_DISABLED=1``): it
     #: queues and sends nothing, so every other counter stays 0.
     disabled: bool = False
+    #: ``dropped`` by cause: ``"queue full"``, ``"retry budget"``, ``"shutdown deadline"``,
+    #: ``"spool full"``, ``"client shut down"``, ``"internal error"`` (causes seen only).
+    drops: Mapping[str, int] = attrs.field(factory=dict)
+
+
+class DropLog:
+    """Counts drops by cause and logs a WARNING per cause at most every ``interval`` s.
+
+    >>> drops = DropLog()
+    >>> drops.note("queue full", 3)
+    >>> drops.counts()
+    {'queue full': 3}
+    """
+
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._unlogged: dict[str, int] = {}
+        self._logged_at: dict[str, float] = {}
+
+    def note(self, cause: str, count: int = 1, detail: str = "") -> None:
+        """Counts ``count`` messages dropped for ``cause``; logs when the cause's line is due."""
+        if count <= 0:
+            return
+        with self._lock:
+            self._counts[cause] = self._counts.get(cause, 0) + count
+            unlogged = self._unlogged.get(cause, 0) + count
+            now = self._clock()
+            last = self._logged_at.get(cause)
+            if last is not None and now - last < self._interval:
+                self._unlogged[cause] = unlogged
+                return
+            self._logged_at[cause] = now
+            self._unlogged[cause] = 0
+            total = self._counts[cause]
+        since = "" if last is None else f" in the last {now - last:.0f}s"
+        log.warning(
+            "mixtrack: dropped %d messages (%s)%s, %d in all%s; %s",
+            unlogged,
+            cause,
+            since,
+            total,
+            f": {detail}" if detail else "",
+            _ADVICE.get(cause, ""),
+        )
+
+    def flush(self) -> None:
+        """Logs what was dropped since each cause's last line (at shutdown: nothing left
+        unsaid)."""
+        with self._lock:
+            due = {cause: n for cause, n in self._unlogged.items() if n}
+            for cause in due:
+                self._unlogged[cause] = 0
+            totals = dict(self._counts)
+        for cause, count in due.items():
+            log.warning(
+                "mixtrack: dropped %d messages (%s) since the last report, %d in all; %s",
+                count,
+                cause,
+                totals[cause],
+                _ADVICE.get(cause, ""),
+            )
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)

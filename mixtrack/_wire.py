@@ -1,7 +1,8 @@
 """Mixpanel's wire format (pure): serialize messages, encode a request, read the answer.
 
-No I/O here: the worker calls :func:`serialize` once per batch (the bytes are kept for
-retries), :func:`encode_request` for each attempt, and :func:`read_answer` on each response.
+No I/O here. Each message is serialized once, by :func:`dumps` in ``track()``; a batch's body
+is :func:`json_array` of those records; :func:`encode_request` makes the HTTP request of one
+attempt and :func:`read_answer` classifies the collector's response.
 """
 
 from __future__ import annotations
@@ -11,96 +12,130 @@ import email.utils
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 import attrs
+import orjson
 
 from mixtrack._config import Config
+from mixtrack.protocol.limits import SPLIT_STATUS, is_retryable
+from mixtrack.protocol.routes import Route
 from mixtrack.transport import Request, Response
 
 __all__ = [
     "Answer",
+    "Records",
     "Route",
+    "dumps",
     "encode_request",
     "json_array",
+    "loads",
     "read_answer",
-    "serialize",
-    "serialize_array",
-    "split_payloads",
+    "split_records",
 ]
 
-Route = Literal["import", "track", "engage", "groups"]
-
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_orjson_dumps = orjson.dumps
 
 
-def _stdlib_dumps(message: Any) -> bytes:
-    return _encoder.encode(message).encode("utf-8")
+def dumps(message: Any) -> bytes:
+    """One message as compact JSON bytes: the record the queue, the body and the spool use.
 
-
-def _pick_dumps() -> Callable[[Any], bytes]:
+    orjson hands its bytes back in a buffer of at least 4 KiB whatever the length: never keep
+    one; :class:`Records` copies it into a shared buffer."""
     try:
-        import orjson  # the optional `mixtrack[fast]` extra
-    except ImportError:
-        return _stdlib_dumps
-    fast: Callable[[Any], bytes] = orjson.dumps
-
-    def dumps(message: Any) -> bytes:
-        try:
-            # orjson returns its bytes in a buffer of at least 4 KiB whatever the length; a
-            # batch keeps its payloads until answered (for retries), so copy them to their
-            # exact size: a few hundred bytes each instead of 4 KiB.
-            return memoryview(fast(message)).tobytes()
-        except TypeError:  # ints beyond 64 bits: the stdlib handles them
-            return _stdlib_dumps(message)
-
-    return dumps
+        return _orjson_dumps(message)
+    except TypeError:  # ints beyond 64 bits: the stdlib carries them
+        return _encoder.encode(message).encode("utf-8")
 
 
-dumps = _pick_dumps()
-_array_dumps: Callable[[Any], bytes] | None
-try:
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - without the `fast` extra
-    _array_dumps = None
-else:
-    _array_dumps = _orjson.dumps
+class Records:
+    """Serialized records, joined with commas in one buffer, as a batch's body needs them.
+
+    A queued message costs its JSON and four bytes, instead of a bytes object each; a
+    request's body is one copy of a slice. Append-only while it fills, then read-only.
+
+    >>> records = Records.of([b'{"a":1}', b'{"b":2}', b'{"c":3}'])
+    >>> len(records), records[1], records.body(1, 3)
+    (3, b'{"b":2}', b'[{"b":2},{"c":3}]')
+    """
+
+    __slots__ = ("_data", "_ends")
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("I")
+
+    @classmethod
+    def of(cls, records: Iterable[bytes]) -> Records:
+        joined = cls()
+        for record in records:
+            joined.append(record)
+        return joined
+
+    def append(self, record: bytes) -> None:
+        data = self._data
+        if self._ends:
+            data += b","
+        data += record
+        self._ends.append(len(data))
+
+    @property
+    def nbytes(self) -> int:
+        """The length of the body: the records, their commas and the brackets."""
+        return len(self._data) + 2
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _begin(self, index: int) -> int:
+        return 0 if index == 0 else self._ends[index - 1] + 1
+
+    def __getitem__(self, index: int) -> bytes:
+        return bytes(self._data[self._begin(index) : self._ends[index]])
+
+    def slice(self, start: int, stop: int) -> list[bytes]:
+        return [self[i] for i in range(start, stop)]
+
+    def size(self, start: int, stop: int) -> int:
+        """Bytes of records ``start:stop`` (without the commas between them)."""
+        if start >= stop:
+            return 0
+        return self._ends[stop - 1] - self._begin(start) - (stop - start - 1)
+
+    def body(self, start: int, stop: int) -> bytes:
+        """Records ``start:stop`` as one JSON array: a request's body."""
+        view = memoryview(self._data)[self._begin(start) : self._ends[stop - 1]] if stop else b""
+        return b"".join((b"[", view, b"]"))
 
 
-def serialize(messages: Iterable[Mapping[str, Any]]) -> list[bytes]:
-    """One JSON document per message: for cutting a batch that is too big into requests."""
-    return [dumps(m) for m in messages]
+def loads(record: bytes) -> Any:
+    """A record back as Python values (for ``on_drop``, debug logs and test transports)."""
+    try:
+        return orjson.loads(record)
+    except orjson.JSONDecodeError:  # the stdlib's big ints
+        return json.loads(record)
 
 
-def serialize_array(messages: Sequence[Mapping[str, Any]]) -> bytes:
-    """A batch as one JSON array, in one call: far less work in the delivery thread (so less
-    time holding the GIL that callers of ``track()`` need) than a call per message."""
-    if _array_dumps is not None:
-        try:
-            return _array_dumps(messages)
-        except TypeError:  # ints beyond 64 bits: the stdlib handles them
-            pass
-    return _stdlib_dumps(list(messages))
+def json_array(records: Sequence[bytes]) -> bytes:
+    """A batch's body: ready-made records joined into one JSON array."""
+    return b"[" + b",".join(records) + b"]"
 
 
-def json_array(payloads: Sequence[bytes]) -> bytes:
-    """Joins documents made by :func:`serialize` into one JSON array."""
-    return b"[" + b",".join(payloads) + b"]"
-
-
-def split_payloads(payloads: Sequence[bytes], max_bytes: int) -> list[list[bytes]]:
-    """Cuts payloads into runs whose JSON array stays within ``max_bytes``."""
+def split_records(records: list[bytes], max_bytes: int) -> list[list[bytes]]:
+    """Cuts records into runs whose JSON array stays within ``max_bytes``."""
     runs: list[list[bytes]] = []
     run: list[bytes] = []
     size = 2
-    for payload in payloads:
-        if run and size + len(payload) + 1 > max_bytes:
+    for record in records:
+        if run and size + len(record) + 1 > max_bytes:
             runs.append(run)
             run, size = [], 2
-        run.append(payload)
-        size += len(payload) + 1
+        run.append(record)
+        size += len(record) + 1
     if run:
         runs.append(run)
     return runs
@@ -110,9 +145,11 @@ def _basic(user: str, password: str = "") -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
-def encode_request(config: Config, route: Route, body: bytes) -> Request:
+def encode_request(
+    config: Config, route: Route, body: bytes, *, timeout: float | None = None
+) -> Request:
     """The HTTP request Mixpanel expects for one batch (``body``: a JSON array) on one
-    endpoint."""
+    endpoint; ``timeout`` (default ``config.request_timeout``) bounds the attempt."""
     headers = {"Accept": "application/json", "User-Agent": "mixtrack-python"}
     if route == "import":
         query: dict[str, str] = {"strict": "1"}
@@ -138,7 +175,9 @@ def encode_request(config: Config, route: Route, body: bytes) -> Request:
         body = b"data=" + encoded + b"&verbose=1&ip=0"
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         url = f"{config.api_host}/{route}"
-    return Request("POST", url, headers, body, config.request_timeout)
+    return Request(
+        "POST", url, headers, body, config.request_timeout if timeout is None else timeout
+    )
 
 
 Verdict = Literal["accepted", "partial", "rejected", "retry", "split"]
@@ -186,13 +225,13 @@ def read_answer(route: Route, response: Response, size: int) -> Answer:
     """Classifies Mixpanel's answer. Retry: 408, 429, 5xx. Split: 413. Others refuse."""
     status = response.status
     text = response.text()[:500]
-    if status in (408, 429) or status >= 500:
+    if is_retryable(status):
         return Answer(
             "retry",
             retry_after=parse_retry_after(response.headers.get("retry-after")),
             detail=f"HTTP {status}: {text}",
         )
-    if status == 413:
+    if status == SPLIT_STATUS:
         if size > 1:
             return Answer("split", detail=f"HTTP 413: {text}")
         return Answer("rejected", _all(size, f"HTTP 413: {text}"), detail=f"HTTP 413: {text}")

@@ -1,10 +1,10 @@
-"""The delivery threads: take a batch, serialize it once, send it, retry, book the outcome.
+"""The delivery threads: a thin loop that drives the sender over a blocking transport.
 
 ``max_in_flight`` threads share one :class:`~mixtrack._queue.MessageQueue`, so that many
 requests are in flight at once and a distant collector's latency does not cap throughput.
 The threads start on the first message (not at import or construction, which keeps a
 pre-fork server's master process free of threads) and are daemons: a hung collector can
-never hold the process open; ``shutdown`` keeps its deadline and books what is left as dropped.
+never hold the process open; ``shutdown`` keeps its deadline and books what is left.
 """
 
 from __future__ import annotations
@@ -12,21 +12,55 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-import tenacity
-
+from mixtrack._books import DropReporter, Outcomes
 from mixtrack._config import Config
-from mixtrack._delivery import Abandoned, Outcomes, array_of, exhausted, serialized_runs
-from mixtrack._queue import Batch, Dropped, Item, MessageQueue
-from mixtrack._retry import RetryableAnswer, retry_policy
-from mixtrack._wire import Answer, Route, encode_request, read_answer
+from mixtrack._delivery import DONE, Retrying, Send, Sender, Settled, Wait
+from mixtrack._queue import Batch, MessageQueue
+from mixtrack._retry import Circuit
 from mixtrack.errors import TransportError
-from mixtrack.transport import Request, Transport
+from mixtrack.transport import Transport
 
-__all__ = ["Worker"]
+__all__ = ["Worker", "drive"]
 
 log = logging.getLogger("mixtrack")
+
+
+def drive(
+    sender: Sender,
+    transport: Transport,
+    wait: Callable[[float], bool],
+    book: Callable[[Send | Settled | Retrying], None],
+) -> bool:
+    """Runs ``sender`` to the end over ``transport``; ``wait(seconds)`` sleeps and returns
+    False to stop (the sender is then abandoned). True when every record settled.
+
+    Only :class:`~mixtrack.TransportError` counts as a failed attempt; anything else a
+    transport raises is a bug in it and propagates.
+    """
+    while True:
+        event = sender.next_event()
+        if event is DONE:
+            return True
+        if isinstance(event, Send):
+            book(event)
+            try:
+                response = transport.send(event.request)
+            except TransportError as exc:
+                sender.fail(exc)
+                continue
+            except BaseException:
+                sender.abandon()
+                raise
+            sender.receive(response)
+        elif isinstance(event, Wait):
+            if not wait(event.seconds):
+                sender.abandon()
+                return False
+        else:
+            assert isinstance(event, (Settled, Retrying))
+            book(event)
 
 
 class Worker:
@@ -37,20 +71,19 @@ class Worker:
         config: Config,
         queue: MessageQueue,
         transport: Transport,
-        report_drops: Callable[[Dropped], None],
+        circuit: Circuit,
+        report_drops: DropReporter,
     ) -> None:
         self.config = config
         self.queue = queue
         self.transport = transport
-        self._report_drops = report_drops
+        self.circuit = circuit
         self._outcomes = Outcomes(queue, report_drops)
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
-        self._deadline: float | None = None
-        self._policy = retry_policy(
-            config, deadline=lambda: self._deadline, on_retry=self._outcomes.retrying
-        )
+        self._nudge = threading.Condition()
+        circuit.subscribe(self._wake)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -69,73 +102,50 @@ class Worker:
                 thread.start()
                 self._threads.append(thread)
 
-    def shutdown(self, timeout: float) -> bool:
-        """Delivers what is queued within ``timeout`` seconds; books the rest as dropped."""
-        deadline = time.monotonic() + max(0.0, timeout)
-        self._deadline = deadline
-        target = self.queue.begin_close()
+    def shutdown(self, deadline: float) -> bool:
+        """Delivers what is queued before ``deadline``; books the rest (dropped, or left in
+        the spool). True when nothing was left."""
+        self.circuit.hurry(deadline, now=time.monotonic(), final=True)
+        mark = self.queue.begin_close()
         if self._threads:
-            delivered = self.queue.wait_settled(target, deadline)
+            delivered = self.queue.wait_settled(mark, deadline)
         else:
-            delivered = target == 0 or self.queue.stats().pending == 0
+            delivered = self.queue.is_settled(mark)
         dropped = self.queue.close()
-        self._stop.set()  # cut short any backoff wait
+        self._stop.set()
+        self._wake()  # cut short any backoff wait
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         if not any(t.is_alive() for t in self._threads):
             self.transport.close()
-        if dropped:
-            log.warning(
-                "mixtrack: shutdown deadline of %.1fs passed with %d messages undelivered; "
-                "they are counted as dropped",
-                timeout,
-                len(dropped),
-            )
-            self._report_drops(dropped)
+        self._outcomes.report_drops(dropped)
+        self._outcomes.report_drops.log.flush()
         return delivered and not dropped
+
+    def _wake(self) -> None:
+        with self._nudge:
+            self._nudge.notify_all()
+
+    def _wait(self, seconds: float) -> bool:
+        if self._stop.is_set():
+            return False
+        with self._nudge:
+            self._nudge.wait(seconds)
+        return not self._stop.is_set() and not self.queue.closed
 
     # -- delivery ------------------------------------------------------------------------
 
     def _run(self) -> None:
         while (batch := self.queue.take()) is not None:
-            try:
-                self._deliver(batch)
-            except Exception as exc:  # a bug must not kill the thread or lose the books
-                log.exception("mixtrack: unexpected error delivering a batch")
-                left = batch.items[: batch.unsettled]
-                self._outcomes.dropped(batch, left, f"internal error: {exc!r}")
+            self._deliver(batch)
 
     def _deliver(self, batch: Batch) -> None:
-        for items, body in serialized_runs(self.config, batch.items):
-            self._send(batch, items, body)
-
-    def _send(self, batch: Batch, items: Sequence[Item], body: bytes) -> None:
-        request = encode_request(self.config, batch.route, body)
-        retrying = tenacity.Retrying(sleep=self._sleep, **self._policy)  # type: ignore[arg-type]
+        sender = Sender(
+            self.config, batch.route, batch.records, self.circuit, parts=batch.remaining
+        )
         try:
-            answer: Answer = retrying(self._attempt, batch.route, request, len(items))
-        except (RetryableAnswer, TransportError, Abandoned) as exc:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            self._outcomes.dropped(batch, items, str(exhausted(batch, len(items), attempts, exc)))
-            return
-        if answer.verdict == "accepted":
-            self._outcomes.accepted(batch, items)
-        elif answer.verdict == "split":
-            half = len(items) // 2
-            for part in (items[:half], items[half:]):
-                self._send(batch, part, array_of(part))
-        else:
-            self._outcomes.refused(batch, items, answer)
-
-    def _attempt(self, route: Route, request: Request, size: int) -> Answer:
-        if self._stop.is_set():
-            raise Abandoned("shutdown deadline passed")
-        self.queue.record_request(len(request.body))
-        response = self.transport.send(request)
-        answer = read_answer(route, response, size)
-        if answer.verdict == "retry":
-            raise RetryableAnswer(answer)
-        return answer
-
-    def _sleep(self, seconds: float) -> None:
-        self._stop.wait(seconds)
+            drive(sender, self.transport, self._wait, lambda event: self._outcomes(batch, event))
+        except Exception as exc:  # a bug must not kill the thread or lose the books
+            log.exception("mixtrack: unexpected error delivering a batch")
+            for start, stop in list(batch.remaining):
+                self._outcomes.dropped(batch, start, stop, "internal error", repr(exc))

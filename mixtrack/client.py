@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from types import TracebackType
 from typing import Any
 
-import attrs
-
-from mixtrack._api import Calls
+from mixtrack._base import BaseClient
 from mixtrack._config import Config
 from mixtrack._flush_after import FlushAfter
-from mixtrack._invalid import InvalidValues
-from mixtrack._lifecycle import build_config, register, report_drops
-from mixtrack._message import InsertIds
-from mixtrack._queue import Dropped, MessageQueue
-from mixtrack._result import FlushResult, FlushWindow
-from mixtrack._stats import Stats
-from mixtrack._wire import Route
+from mixtrack._result import FlushResult
 from mixtrack._worker import Worker
 from mixtrack.transport import HttpxTransport, Transport
 
 __all__ = ["Client"]
 
-log = logging.getLogger("mixtrack")
 
-
-class Client(Calls):
+class Client(BaseClient):
     """Tracks events and profile updates in Mixpanel's wire format without blocking.
 
-    Every call validates its input, queues one message and returns; delivery, batching, gzip
-    and retries happen in background threads. I/O failures never reach the caller: they are
-    counted in :meth:`stats` and logged on the ``mixtrack`` logger. A value that cannot be
-    sent is left out and counted (``invalid="drop"``) or raises
+    Every call validates its input, serializes one message, queues it and returns; delivery,
+    batching, gzip and retries happen in background threads. I/O failures never reach the
+    caller: they are counted in :meth:`stats` and logged on the ``mixtrack`` logger. A value
+    that cannot be sent is left out and counted (``invalid="drop"``) or raises
     :class:`~mixtrack.ValidationError` at the call site (``invalid="raise"``).
 
     >>> with mixtrack.Client("PROJECT_TOKEN", api_host="http://127.0.0.1:8765") as client:
@@ -53,22 +42,10 @@ class Client(Calls):
         transport: Transport | None = None,
         **options: Any,
     ) -> None:
-        config = build_config(token, config, options)
-        self.config = config
         self._own_transport = transport is None
         self._transport = transport
-        self._insert_ids = InsertIds()
-        self._super: dict[str, Any] = {}
         self._shutdown_result: FlushResult | None = None
-        self._invalid = InvalidValues(config.invalid)
-        self._window = FlushWindow()
-        self._debug = config.debug
-        if config.debug:
-            log.setLevel(logging.DEBUG)
-        if config.disabled:
-            log.info("mixtrack: client disabled: calls are validated, nothing is queued or sent")
-        self._build()
-        register(self)
+        super().__init__(token, config, options)
 
     @classmethod
     def from_env(cls, *, transport: Transport | None = None, **overrides: Any) -> Client:
@@ -79,41 +56,34 @@ class Client(Calls):
         return cls(config=Config.from_env(**overrides), transport=transport)
 
     def _build(self) -> None:
+        self._delivering = False
+        super()._build()
         config = self.config
         if self._own_transport or self._transport is None:
             self._transport = HttpxTransport(
                 max_connections=config.max_in_flight, verify=config.verify_tls
             )
-        if config.spool_dir and not config.disabled:
-            from mixtrack._spool_queue import SpooledQueue
-
-            self._queue: MessageQueue = SpooledQueue(config)
-        else:
-            self._queue = MessageQueue(config)
-        self._worker = Worker(config, self._queue, self._transport, self._report_drops)
+        self._worker = Worker(
+            config, self._queue, self._transport, self._circuit, self._report_drops
+        )
         if self._queue.stats().pending:
             self._worker.start()  # messages adopted from a spool left by a dead process
 
-    def _enqueue(self, route: Route, message: dict[str, Any], size: int) -> None:
-        dropped = self._queue.put(route, message, size)
-        if dropped:
-            self._report_drops(dropped)
-        if self._debug:
-            log.debug("mixtrack: queued for /%s: %s", route, message)
+    def _kick(self) -> None:
         if not self._worker.started and not self._queue.closed:
             try:
                 self._worker.start()
             except RuntimeError as exc:  # interpreter shutting down: threads refused
                 self._queue.record_retry(f"could not start the worker: {exc}")
-
-    def _report_drops(self, dropped: Dropped) -> None:
-        report_drops(self.config, dropped)
+                return
+        self._delivering = self._worker.started
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def flush(self, timeout: float = 5.0) -> FlushResult:
         """Waits until everything enqueued so far is settled (sent, rejected or dropped), at
-        most ``timeout`` seconds; never raises on I/O.
+        most ``timeout`` seconds; never raises on I/O. Retry waits are cut so that a last
+        attempt is made before the time runs out (nothing is dropped then).
 
         The :class:`~mixtrack.FlushResult` is truthy only when all of it was accepted, and
         counts what settled since the previous ``flush()``:
@@ -123,11 +93,11 @@ class Client(Calls):
         """
         deadline = time.monotonic() + timeout
         at_call = self.stats()
-        target = self._queue.request_flush()
-        if target and not self._worker.started and not self._queue.closed:
-            self._worker.start()
-        settled = self._queue.wait_settled(target, deadline)
-        return self._window.close(at_call, self.stats(), settled=settled)
+        mark = self._queue.request_flush()
+        if any(mark.values()):
+            self._kick()
+            self._circuit.hurry(deadline, now=time.monotonic())
+        return self._result(at_call, self._queue.wait_settled(mark, deadline))
 
     def flush_after(self, timeout: float = 5.0) -> FlushAfter:
         """A decorator and context manager that flushes when the wrapped code returns or
@@ -142,30 +112,23 @@ class Client(Calls):
 
     def shutdown(self, timeout: float | None = None) -> FlushResult:
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)
-        seconds and stops; what is left is counted as dropped. Returns a
-        :class:`~mixtrack.FlushResult` (truthy when everything since the last ``flush()`` was
-        accepted); later calls return the first result. Idempotent and safe from any thread.
+        seconds and stops; what is left is counted as dropped (or, with ``spool_dir``, stays
+        on disk for the next process). Returns a :class:`~mixtrack.FlushResult`, truthy when
+        everything since the last ``flush()`` was accepted; later calls return the first
+        result. Idempotent and safe from any thread.
 
         >>> client.shutdown(timeout=2.0)  # doctest: +SKIP
         FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
         """
         if self._shutdown_result is None:
             budget = self.config.shutdown_timeout if timeout is None else timeout
+            deadline = time.monotonic() + max(0.0, budget)
             at_call = self.stats()
-            delivered = self._worker.shutdown(budget)
-            self._shutdown_result = self._window.close(at_call, self.stats(), settled=delivered)
+            delivered = self._worker.shutdown(deadline)
+            self._shutdown_result = self._result(at_call, delivered)
         return self._shutdown_result
 
     close = shutdown
-
-    def stats(self) -> Stats:
-        """A consistent snapshot of the delivery counters; see :class:`~mixtrack.Stats`.
-
-        >>> client.stats().pending  # doctest: +SKIP
-        0
-        """
-        stats = self._queue.stats()
-        return attrs.evolve(stats, invalid=self._invalid.count, disabled=self.config.disabled)
 
     def __enter__(self) -> Client:
         return self
@@ -178,20 +141,12 @@ class Client(Calls):
     ) -> None:
         self.shutdown()
 
-    def __repr__(self) -> str:
-        return (
-            f"<mixtrack.Client api_host={self.config.api_host!r} endpoint={self.config.endpoint!r}>"
-        )
-
     def _after_fork_in_child(self) -> None:
         # The child gets its own queue, worker and connections; the parent's pending
         # messages stay the parent's to send, so each is delivered once.
         self._insert_ids.reseed()
-        forget = getattr(self._queue, "forget_after_fork", None)
-        if forget is not None:
-            forget()  # the parent's spool files and lock stay the parent's
+        self._forget_after_fork()  # the parent's spool files and lock stay the parent's
         closed = self._shutdown_result is not None
-        self._window = FlushWindow()  # the child's books start from zero
         self._build()
         if closed:
             self._queue.close()

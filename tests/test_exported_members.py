@@ -13,6 +13,10 @@ PUBLIC_MODULES = [
     "mixtrack",
     "mixtrack.errors",
     "mixtrack.transport",
+    "mixtrack.protocol.routes",
+    "mixtrack.protocol.limits",
+    "mixtrack.protocol.messages",
+    "mixtrack.protocol.exposure",
     "mixtrack.testing",
     "mixtrack.exposure",
     "mixtrack.flags",
@@ -20,10 +24,13 @@ PUBLIC_MODULES = [
     "mixtrack.audit",
     "mixtrack.importer",
     "mixtrack.demo",
+    "mixtrack.web",
     "mixtrack_flask",
+    "mixtrack_fastapi",
     "mixtrack_flags",
     "mixtrack_celery",
     "mixtrack_rq",
+    "mixtrack.web.visible",
 ]
 
 
@@ -74,3 +81,36 @@ def test_the_job_integrations_export_their_design_names():
     assert "Worker" in mixtrack_rq.__all__
     assert callable(mixtrack.Client.flush_after)
     assert callable(mixtrack.AsyncClient.flush_after)
+
+
+def test_the_web_layer_names_are_exported():
+    import mixtrack_fastapi
+
+    import mixtrack.web
+
+    for name in [
+        "WebApp",
+        "RequestTracker",
+        "RequestInfo",
+        "OPTIONS",
+        "Endpoints",
+        "read_settings",
+    ]:
+        assert name in mixtrack.web.__all__
+    for name in ["Mixtrack", "get_tracker", "CurrentTracker"]:
+        assert name in mixtrack_fastapi.__all__
+
+
+def test_the_exposure_when_visible_names_are_there():
+    from mixtrack_django.templatetags.mixtrack import register
+
+    import mixtrack.web.visible as visible
+    from mixtrack.testing import capture
+
+    assert {"experiment", "exposure_attrs", "mixtrack_script"} <= set(register.tags)
+    events = capture()
+    app = mixtrack.web.WebApp(events.client, flags={"x": {"a": 100}}, secret="s")
+    assert {"experiment", "exposure_attrs", "mixtrack_script"} <= set(app.helpers)
+    assert app.endpoints.match("GET", visible.SCRIPT_PATH) is not None
+    assert app.endpoints.match("POST", visible.ENDPOINT_PATH) is not None
+    events.client.shutdown()

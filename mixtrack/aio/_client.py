@@ -9,18 +9,11 @@ import time
 from types import TracebackType
 from typing import Any
 
-import attrs
-
-from mixtrack._api import Calls
+from mixtrack._base import BaseClient
 from mixtrack._config import Config
 from mixtrack._flush_after import AsyncFlushAfter
-from mixtrack._invalid import InvalidValues
-from mixtrack._lifecycle import build_config, register, report_drops
-from mixtrack._message import InsertIds
-from mixtrack._queue import Dropped, MessageQueue
-from mixtrack._result import FlushResult, FlushWindow
-from mixtrack._stats import Stats
-from mixtrack._wire import Route
+from mixtrack._queue import Mark
+from mixtrack._result import FlushResult
 from mixtrack.aio._worker import LoopWorker
 from mixtrack.errors import ConfigError
 from mixtrack.transport import AsyncTransport
@@ -30,7 +23,7 @@ __all__ = ["AsyncClient"]
 log = logging.getLogger("mixtrack")
 
 
-class AsyncClient(Calls):
+class AsyncClient(BaseClient):
     """The asyncio client, for FastAPI, Starlette, aiohttp and other asyncio apps.
 
     It has every call of :class:`~mixtrack.Client` (``track``, ``identify``, ``people_set``...)
@@ -48,6 +41,9 @@ class AsyncClient(Calls):
     ``asyncio.run`` being called several times: the task and its connections belong to the
     loop that is running when a call is made, and are made again for the next loop; what one
     loop left undelivered is sent by the next (or drained at interpreter exit).
+    It takes every option of :class:`~mixtrack.Client`, ``spool_dir`` included (each
+    ``track()`` then writes one record to disk before it returns), except
+    ``overflow="block"``.
     ``transport=`` takes any :class:`~mixtrack.transport.AsyncTransport`, for example
     ``AsyncHttpxTransport(client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))``.
     """
@@ -60,32 +56,18 @@ class AsyncClient(Calls):
         transport: AsyncTransport | None = None,
         **options: Any,
     ) -> None:
-        config = build_config(token, config, options, where="AsyncClient()")
+        self._transport = transport
+        self._deadline: float | None = None
+        self._close_result: FlushResult | None = None
+        self._closing: asyncio.Future[FlushResult] | None = None
+        super().__init__(token, config, options)
+
+    def _check_config(self, config: Config) -> None:
         if config.overflow == "block":
             raise ConfigError(
                 "AsyncClient cannot use overflow='block': waiting for room would block the "
                 "event loop that frees it; use 'drop_newest' or 'drop_oldest'"
             )
-        if config.spool_dir is not None:
-            raise ConfigError(
-                "AsyncClient has no disk spool (spool_dir); use mixtrack.Client for durability"
-            )
-        self.config = config
-        self._transport = transport
-        self._insert_ids = InsertIds()
-        self._super: dict[str, Any] = {}
-        self._invalid = InvalidValues(config.invalid)
-        self._window = FlushWindow()
-        self._debug = config.debug
-        if config.debug:
-            log.setLevel(logging.DEBUG)
-        if config.disabled:
-            log.info("mixtrack: client disabled: calls are validated, nothing is queued or sent")
-        self._deadline: float | None = None
-        self._close_result: FlushResult | None = None
-        self._closing: asyncio.Future[FlushResult] | None = None
-        self._build()
-        register(self)
 
     @classmethod
     def from_env(cls, *, transport: AsyncTransport | None = None, **overrides: Any) -> AsyncClient:
@@ -96,18 +78,13 @@ class AsyncClient(Calls):
         return cls(config=Config.from_env(**overrides), transport=transport)
 
     def _build(self) -> None:
-        self._queue = MessageQueue(self.config)
-        self._queue.on_ready = self._on_ready
         self._worker: LoopWorker | None = None
+        super()._build()
+        self._queue.on_ready = self._on_ready
 
     # -- calls ---------------------------------------------------------------------------
 
-    def _enqueue(self, route: Route, message: dict[str, Any], size: int) -> None:
-        dropped = self._queue.put(route, message, size)
-        if dropped:
-            self._report_drops(dropped)
-        if self._debug:
-            log.debug("mixtrack: queued for /%s: %s", route, message)
+    def _kick(self) -> None:
         worker = self._worker
         if worker is None or worker.idle:
             self._bind()
@@ -133,16 +110,10 @@ class AsyncClient(Calls):
                 worker.call_threadsafe(worker.start)
                 return None
             worker = self._worker = LoopWorker(
-                self.config, self._queue, self._transport, self._report_drops, self._get_deadline
+                self.config, self._queue, self._transport, self._circuit, self._report_drops
             )
         worker.start()
         return worker
-
-    def _get_deadline(self) -> float | None:
-        return self._deadline
-
-    def _report_drops(self, dropped: Dropped) -> None:
-        report_drops(self.config, dropped)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -156,14 +127,18 @@ class AsyncClient(Calls):
         """
         deadline = time.monotonic() + timeout
         at_call = self.stats()
-        target = self._queue.request_flush()
-        worker = self._bind() if target else None
+        mark = self._queue.request_flush()
+        if any(mark.values()):
+            self._circuit.hurry(deadline, now=time.monotonic())
+        # binds delivery to the running loop (integrations rely on it); a disabled client
+        # starts no task
+        worker = None if self.config.disabled else self._bind()
         if worker is not None:
             worker.poke()
-        settled = await self._wait_settled(target, deadline, worker)
-        return self._window.close(at_call, self.stats(), settled=settled)
+        settled = await self._wait_settled(mark, deadline, worker)
+        return self._result(at_call, settled)
 
-    async def _wait_settled(self, target: int, deadline: float, worker: LoopWorker | None) -> bool:
+    async def _wait_settled(self, target: Mark, deadline: float, worker: LoopWorker | None) -> bool:
         queue = self._queue
         while not queue.is_settled(target):
             remaining = deadline - time.monotonic()
@@ -220,9 +195,10 @@ class AsyncClient(Calls):
         budget = self.config.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + max(0.0, budget)
         self._deadline = deadline
+        self._circuit.hurry(deadline, now=time.monotonic(), final=True)
         at_call = self.stats()
         target = self._queue.begin_close()
-        worker = self._bind() if target else self._worker
+        worker = self._worker if self.config.disabled else self._bind()
         if worker is not None:
             worker.poke()
         delivered = await self._wait_settled(target, deadline, worker)
@@ -237,25 +213,9 @@ class AsyncClient(Calls):
                 await asyncio.wait_for(self._transport.aclose(), 0.1)
             except (Exception, asyncio.TimeoutError):
                 log.debug("mixtrack: error closing the transport", exc_info=True)
-        if dropped:
-            log.warning(
-                "mixtrack: shutdown deadline of %.1fs passed with %d messages undelivered; "
-                "they are counted as dropped",
-                budget,
-                len(dropped),
-            )
-            self._report_drops(dropped)
-        settled = delivered and not dropped
-        return self._window.close(at_call, self.stats(), settled=settled)
-
-    def stats(self) -> Stats:
-        """A consistent snapshot of the delivery counters; see :class:`~mixtrack.Stats`.
-
-        >>> client.stats().pending  # doctest: +SKIP
-        0
-        """
-        stats = self._queue.stats()
-        return attrs.evolve(stats, invalid=self._invalid.count, disabled=self.config.disabled)
+        self._report_drops(dropped)
+        self._report_drops.log.flush()
+        return self._result(at_call, delivered and not dropped)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -268,18 +228,12 @@ class AsyncClient(Calls):
     ) -> None:
         await self.aclose()
 
-    def __repr__(self) -> str:
-        return (
-            f"<mixtrack.AsyncClient api_host={self.config.api_host!r} "
-            f"endpoint={self.config.endpoint!r}>"
-        )
-
     def _after_fork_in_child(self) -> None:
         # The parent's loop, task and connections are not the child's; its pending messages
         # stay the parent's to send, so each is delivered once.
         self._insert_ids.reseed()
+        self._forget_after_fork()
         closed = self._close_result is not None or self._queue.closed
-        self._window = FlushWindow()  # the child's books start from zero
         self._build()
         self._closing = None
         if closed:

@@ -1,14 +1,14 @@
-"""Delivery on an event loop: the asyncio twin of :mod:`mixtrack._worker`.
+"""Delivery on an event loop: a thin asyncio loop that drives the same sender as the threads.
 
 One :class:`LoopWorker` belongs to one running loop. Its task takes batches from the shared
 :class:`~mixtrack._queue.MessageQueue` without blocking (``take_nowait``), keeps up to
 ``max_in_flight`` deliveries going, and sleeps on an :class:`asyncio.Event` until a batch
-fills up, a flush is asked for, a delivery ends or the flush interval ticks. The decisions
-(what to send, how to read the answer, when to retry) are the pure ones of ``_wire`` and
-``_retry``, shared with the thread worker.
+fills up, a flush is asked for, a delivery ends or the flush interval ticks. Every decision
+(what to send, how to read the answer, when to retry) is the sender's
+(:mod:`mixtrack._delivery`), shared with the thread worker and the importer.
 
 When its loop ends (``asyncio.run`` returning cancels every task), deliveries under way hand
-their unsettled messages back to the queue, so that the next loop sends them: the stable
+their unsettled records back to the queue, so that the next loop sends them: the stable
 ``$insert_id`` makes a resend harmless.
 """
 
@@ -19,26 +19,62 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
-import tenacity
-
+from mixtrack._books import DropReporter, Outcomes
 from mixtrack._config import Config
-from mixtrack._delivery import Abandoned, Outcomes, array_of, exhausted, serialized_runs
-from mixtrack._queue import Batch, Dropped, Item, MessageQueue
-from mixtrack._retry import RetryableAnswer, retry_policy
-from mixtrack._wire import Answer, Route, encode_request, read_answer
+from mixtrack._delivery import DONE, Retrying, Send, Sender, Settled, Wait
+from mixtrack._queue import Batch, MessageQueue
+from mixtrack._retry import Circuit
 from mixtrack.errors import TransportError
-from mixtrack.transport import AsyncHttpxTransport, AsyncTransport, Request
+from mixtrack.transport import AsyncHttpxTransport, AsyncTransport
 
-__all__ = ["OFFLOAD_BYTES", "LoopWorker"]
+__all__ = ["OFFLOAD_BYTES", "LoopWorker", "drive_async"]
 
 log = logging.getLogger("mixtrack")
 
-#: Batches bigger than this (estimated JSON bytes) are serialized, compressed and encoded in a
-#: thread: a 2000-event batch takes milliseconds of CPU that the loop should not wait for.
+
+#: Batches bigger than this are joined and compressed in a thread: gzip of a 2000-event batch
+#: takes milliseconds of CPU that the loop should not wait for.
 OFFLOAD_BYTES = 64 * 1024
+
+
+class _Stopped(Exception):
+    """The shutdown deadline came during a wait: the delivery ends (shutdown books it)."""
+
+
+async def drive_async(
+    sender: Sender,
+    transport: Callable[[], AsyncTransport],
+    wait: Callable[[float], object],
+    book: Callable[[Send | Settled | Retrying], None],
+) -> None:
+    """The asyncio twin of :func:`mixtrack._worker.drive` (``wait`` is a coroutine
+    function; cancelling the task stops the delivery)."""
+    try:
+        while True:
+            if sender.encoding_cost() > OFFLOAD_BYTES:
+                event = await asyncio.to_thread(sender.next_event)
+            else:
+                event = sender.next_event()
+            if event is DONE:
+                return
+            if isinstance(event, Send):
+                book(event)
+                try:
+                    response = await transport().send(event.request)
+                except TransportError as exc:
+                    sender.fail(exc)
+                    continue
+                sender.receive(response)
+            elif isinstance(event, Wait):
+                await wait(event.seconds)  # type: ignore[misc]
+            else:
+                assert isinstance(event, (Settled, Retrying))
+                book(event)
+    except BaseException:
+        sender.abandon()
+        raise
 
 
 class LoopWorker:
@@ -49,11 +85,12 @@ class LoopWorker:
         config: Config,
         queue: MessageQueue,
         transport: AsyncTransport | None,
-        report_drops: Callable[[Dropped], None],
-        deadline: Callable[[], float | None],
+        circuit: Circuit,
+        report_drops: DropReporter,
     ) -> None:
         self.config = config
         self.queue = queue
+        self.circuit = circuit
         self.loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self._transport = transport
@@ -61,9 +98,10 @@ class LoopWorker:
         self._outcomes = Outcomes(queue, report_drops)
         self.wake = asyncio.Event()  # the task: something may be due
         self.progress = asyncio.Event()  # flush() and aclose(): something settled
+        self._nudge = asyncio.Event()  # waiting senders: the circuit closed, a deadline came
         self._stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self._policy = retry_policy(config, deadline=deadline, on_retry=self._outcomes.retrying)
+        self._unsubscribe = circuit.subscribe(lambda: self.call_threadsafe(self._nudge.set))
 
     # -- lifecycle (call on the loop's thread unless the name says otherwise) -------------
 
@@ -90,8 +128,9 @@ class LoopWorker:
         self.call_threadsafe(self.wake.set)
 
     def stop(self) -> None:
-        """Cuts short every backoff wait: the shutdown deadline has come (any thread)."""
+        """Ends every backoff wait: the shutdown deadline has come (any thread)."""
         self.call_threadsafe(self._stop.set)
+        self.call_threadsafe(self._nudge.set)
 
     async def finish(self, deadline: float) -> None:
         """Waits for the task until ``deadline``, then cancels it (a hung request)."""
@@ -139,6 +178,7 @@ class LoopWorker:
             await asyncio.gather(*deliveries, return_exceptions=True)
             raise
         finally:
+            self._unsubscribe()
             self.progress.set()
             if self._own_transport and self._transport is not None:
                 transport, self._transport = self._transport, None
@@ -147,72 +187,41 @@ class LoopWorker:
                 except (Exception, asyncio.CancelledError):
                     log.debug("mixtrack: error closing the HTTP client", exc_info=True)
 
-    async def _deliver(self, batch: Batch) -> None:
-        done: set[int] = set()  # sequence numbers settled so far
-        try:
-            items = batch.items
-            if sum(item[2] for item in items) > OFFLOAD_BYTES:
-                runs = await asyncio.to_thread(serialized_runs, self.config, items)
-            else:
-                runs = serialized_runs(self.config, items)
-            for run_items, body in runs:
-                await self._send(batch, run_items, body, done)
-        except asyncio.CancelledError:
-            self.queue.give_back(batch, [item for item in batch.items if item[0] not in done])
-            raise
-        except Exception as exc:  # a bug must not kill the task or lose the books
-            log.exception("mixtrack: unexpected error delivering a batch")
-            left = [item for item in batch.items if item[0] not in done]
-            self._booked(
-                left, done, self._outcomes.dropped, batch, left, f"internal error: {exc!r}"
-            )
-
-    async def _send(self, batch: Batch, items: Sequence[Item], body: bytes, done: set[int]) -> None:
-        if len(body) > OFFLOAD_BYTES:
-            request = await asyncio.to_thread(encode_request, self.config, batch.route, body)
-        else:
-            request = encode_request(self.config, batch.route, body)
-        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._policy)  # type: ignore[arg-type]
-        try:
-            answer: Answer = await retrying(self._attempt, batch.route, request, len(items))
-        except (RetryableAnswer, TransportError, Abandoned) as exc:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            error = str(exhausted(batch, len(items), attempts, exc))
-            self._booked(items, done, self._outcomes.dropped, batch, items, error)
-            return
-        if answer.verdict == "accepted":
-            self._booked(items, done, self._outcomes.accepted, batch, items)
-        elif answer.verdict == "split":
-            half = len(items) // 2
-            for part in (items[:half], items[half:]):
-                await self._send(batch, part, array_of(part), done)
-        else:
-            self._booked(items, done, self._outcomes.refused, batch, items, answer)
-
-    async def _attempt(self, route: Route, request: Request, size: int) -> Answer:
-        if self._stop.is_set():
-            raise Abandoned("shutdown deadline passed")
+    def _http(self) -> AsyncTransport:
         if self._transport is None:
             self._transport = AsyncHttpxTransport(
                 max_connections=self.config.max_in_flight, verify=self.config.verify_tls
             )
-        self.queue.record_request(len(request.body))
-        response = await self._transport.send(request)
-        answer = read_answer(route, response, size)
-        if answer.verdict == "retry":
-            raise RetryableAnswer(answer)
-        return answer
+        return self._transport
 
-    # -- booking -------------------------------------------------------------------------
+    async def _deliver(self, batch: Batch) -> None:
+        sender = Sender(
+            self.config, batch.route, batch.records, self.circuit, parts=batch.remaining
+        )
 
-    def _booked(
-        self, items: Sequence[Item], done: set[int], book: Callable[..., None], *args: Any
-    ) -> None:
-        """Books an outcome (an :class:`Outcomes` method) and remembers the items as settled."""
-        book(*args)
-        done.update(item[0] for item in items)
+        def book(event: Send | Settled | Retrying) -> None:
+            self._outcomes(batch, event)
+            if isinstance(event, Settled):
+                self.progress.set()
+
+        try:
+            await drive_async(sender, self._http, self._wait, book)
+        except _Stopped:
+            return
+        except asyncio.CancelledError:
+            self.queue.give_back(batch, list(batch.remaining))
+            raise
+        except Exception as exc:  # a bug must not kill the task or lose the books
+            log.exception("mixtrack: unexpected error delivering a batch")
+            for start, stop in list(batch.remaining):
+                self._outcomes.dropped(batch, start, stop, "internal error", repr(exc))
         self.progress.set()
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _wait(self, seconds: float) -> None:
+        if self._stop.is_set():
+            raise _Stopped
+        self._nudge.clear()
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+            await asyncio.wait_for(self._nudge.wait(), seconds)
+        if self._stop.is_set() or self.queue.closed:
+            raise _Stopped

@@ -12,16 +12,22 @@ from typing import Any, Protocol
 
 import attrs
 
+from mixtrack.protocol.exposure import (
+    EXPERIMENT_NAME,
+    EXPERIMENT_TYPE,
+    EXPOSURE_EVENT,
+    FLAG_PROVIDER,
+    VARIANT_NAME,
+)
+
 __all__ = ["EXPOSURE_EVENT", "Exposure", "Tracker", "exposure_insert_id"]
 
-EXPOSURE_EVENT = "$experiment_started"
 """The event name Mixpanel's experiment reports read."""
 
 # Properties mixtrack sets itself; provider metadata cannot replace them.
 _RESERVED = frozenset(
-    {"Experiment name", "Variant name", "Flag provider", "distinct_id", "token", "time",
-     "$insert_id"}
-)  # fmt: skip
+    {EXPERIMENT_NAME, VARIANT_NAME, FLAG_PROVIDER, "distinct_id", "token", "time", "$insert_id"}
+)
 
 
 class Tracker(Protocol):
@@ -133,10 +139,10 @@ class Exposure:
         properties = {k: v for k, v in self.metadata.items() if k not in _RESERVED}
         properties.update(
             {
-                "Experiment name": self.experiment,
-                "Variant name": self.variant,
-                "$experiment_type": self.metadata.get("$experiment_type", self.experiment_type),
-                "Flag provider": self.provider,
+                EXPERIMENT_NAME: self.experiment,
+                VARIANT_NAME: self.variant,
+                EXPERIMENT_TYPE: self.metadata.get(EXPERIMENT_TYPE, self.experiment_type),
+                FLAG_PROVIDER: self.provider,
             }
         )
         return properties

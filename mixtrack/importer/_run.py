@@ -1,5 +1,9 @@
 """Sending a history file to ``/import``: parallel gzip batches, retries, a checkpoint.
 
+Each chunk is delivered by the same sender as the clients' (:mod:`mixtrack._delivery`): the
+same retries and backoff, one probe at a time while the collector is down (the workers share
+one circuit), 413 splits, and the same log lines.
+
 The file is cut into chunks of ``batch_size`` rows; chunk *k* is always the same rows, so a
 checkpoint can list the chunks done and a resumed run skips them. A chunk that failed (retry
 budget spent) is not marked done: run the same command again to resume. Records of a chunk that
@@ -19,20 +23,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import attrs
-import tenacity
 
 from mixtrack._config import Config
+from mixtrack._delivery import Retrying, Send, Sender, Settled
 from mixtrack._progress import ProgressBar
-from mixtrack._retry import RetryableAnswer, retry_policy
-from mixtrack._wire import (
-    Answer,
-    encode_request,
-    json_array,
-    read_answer,
-    serialize,
-    split_payloads,
-)
-from mixtrack.errors import ConfigError, TransportError
+from mixtrack._retry import Backoff, Circuit
+from mixtrack._wire import Records, dumps, split_records
+from mixtrack._worker import drive
+from mixtrack.errors import ConfigError
 from mixtrack.importer._rows import ColumnMap, Format, Row, count_rows, read_rows
 from mixtrack.transport import HttpxTransport, Transport
 
@@ -131,8 +129,10 @@ def import_file(
     resume: bool = True,
     transport: Transport | None = None,
     progress: TextIO | None = None,
-    max_attempts: int = 8,
-    max_backoff: float = 30.0,
+    max_attempts: int | None = None,
+    max_backoff: float = 60.0,
+    max_elapsed: float = 600.0,
+    backoff_initial: float = 2.0,
 ) -> ImportSummary:
     """Imports a NDJSON or CSV file of historical events through ``/import``.
 
@@ -154,7 +154,10 @@ def import_file(
         batch_size=batch_size,
         max_attempts=max_attempts,
         max_backoff=max_backoff,
+        max_elapsed=max_elapsed,
+        backoff_initial=backoff_initial,
     )
+    circuit = Circuit(Backoff.of(config))
     state = _Checkpoint(
         Path(checkpoint or f"{source}.mixtrack-checkpoint"), source, batch_size, resume=resume
     )
@@ -168,12 +171,12 @@ def import_file(
     def run_chunk(number: int, chunk: list[Row]) -> None:
         reasons = [f"row {row.number}: {row.reason}" for row in chunk if row.message is None]
         messages = [row.message for row in chunk if row.message is not None]
-        try:
-            imported, refused = _deliver(config, sender, messages)
-        except (TransportError, RetryableAnswer) as exc:
+        imported, refused, failure = _deliver(config, sender, circuit, messages)
+        if failure:
             with lock:
                 counts["failed"] += 1
-                errors.append(f"chunk {number} (rows {chunk[0].number}-{chunk[-1].number}): {exc}")
+                rows = f"rows {chunk[0].number}-{chunk[-1].number}"
+                errors.append(f"chunk {number} ({rows}): {failure}")
             return
         with lock:
             state.record(number, imported, [*_summarise(reasons), *refused])
@@ -221,45 +224,36 @@ def _summarise(reasons: list[str]) -> list[str]:
 
 
 def _deliver(
-    config: Config, transport: Transport, messages: list[dict[str, Any]]
-) -> tuple[int, list[str]]:
-    """Sends one chunk (split by bytes and on 413); returns (imported, refusal reasons)."""
-    if not messages:
-        return 0, []
+    config: Config, transport: Transport, circuit: Circuit, messages: list[dict[str, Any]]
+) -> tuple[int, list[str], str]:
+    """Sends one chunk (cut by bytes, split on 413); returns (imported, refusal reasons, why
+    some could not be delivered: empty when all settled)."""
     imported = 0
     refused: list[str] = []
-    for run in split_payloads(serialize(messages), config.max_batch_bytes):
-        got, why = _send(config, transport, run)
-        imported += got
-        refused.extend(why)
-    return imported, refused
+    failures: list[str] = []
+    for records in split_records([dumps(m) for m in messages], config.max_batch_bytes):
+
+        def book(event: Send | Settled | Retrying) -> None:
+            nonlocal imported
+            if not isinstance(event, Settled):
+                return
+            if event.fate == "sent":
+                imported += event.count
+            elif event.fate == "refused":
+                imported += event.count - event.rejected
+                answer = event.answer
+                reasons = list(answer.failed.values()) if answer is not None else []
+                if len(reasons) != event.rejected:
+                    reasons = [event.detail] * event.rejected
+                refused.extend(reasons)
+            else:
+                failures.append(event.detail)
+
+        sender = Sender(config, "import", Records.of(records), circuit)
+        drive(sender, transport, _sleep, book)
+    return imported, refused, "; ".join(failures)
 
 
-def _send(config: Config, transport: Transport, payloads: list[bytes]) -> tuple[int, list[str]]:
-    request = encode_request(config, "import", json_array(payloads))
-
-    def attempt() -> Answer:
-        answer = read_answer("import", transport.send(request), len(payloads))
-        if answer.verdict == "retry":
-            raise RetryableAnswer(answer)
-        return answer
-
-    retrying = tenacity.Retrying(
-        **retry_policy(
-            config,
-            deadline=lambda: None,  # type: ignore[arg-type]
-            on_retry=lambda state: None,
-        )
-    )
-    answer: Answer = retrying(attempt)
-    if answer.verdict == "accepted":
-        return len(payloads), []
-    if answer.verdict == "split":
-        half = len(payloads) // 2
-        first = _send(config, transport, payloads[:half])
-        second = _send(config, transport, payloads[half:])
-        return first[0] + second[0], first[1] + second[1]
-    reasons = list(answer.failed.values()) or [answer.detail]
-    if answer.verdict == "partial":
-        return len(payloads) - len(answer.failed), reasons
-    return 0, reasons if len(reasons) == len(payloads) else [answer.detail] * len(payloads)
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return True

@@ -102,7 +102,7 @@ def test_retry_after_is_honoured_then_the_batch_is_sent(caplog: pytest.LogCaptur
     with caplog.at_level(logging.INFO, logger="mixtrack"):
         stats = asyncio.run(main())
     assert stats.sent == 1 and stats.retries == 1 and stats.requests == 2
-    waits = [r.args[2] for r in caplog.records if "retrying in" in r.getMessage()]
+    waits = [r.args[-1] for r in caplog.records if "retrying in" in r.getMessage()]
     assert waits and waits[0] >= 0.3
     assert len(recorder.accepted) == 1
 

@@ -78,3 +78,15 @@ def test_client_accepts_a_config_and_overrides():
     client = mixtrack.Client(config=base, batch_size=50)
     assert client.config.batch_size == 50 and client.config.token == "t"
     client.shutdown(1)
+
+
+def test_retries_are_bounded_by_time_with_mixpanels_backoff_by_default():
+    config = Config(token="t")
+    assert config.max_elapsed == 600.0 and config.max_attempts is None
+    assert (config.backoff_initial, config.max_backoff) == (2.0, 60.0)
+    from_env = Config.from_env({"MIXTRACK_TOKEN": "t", "MIXTRACK_MAX_ATTEMPTS": "5"})
+    assert from_env.max_attempts == 5
+    unlimited = Config.from_env({"MIXTRACK_TOKEN": "t", "MIXTRACK_MAX_ATTEMPTS": "none"})
+    assert unlimited.max_attempts is None
+    with pytest.raises(ConfigError, match="max_attempts must be a positive int, got 0"):
+        Config(token="t", max_attempts=0)

@@ -83,7 +83,8 @@ def test_503_then_429_with_retry_after_then_success_delivers_once():
         httpx.ConnectError("refused"),
         httpx.ReadTimeout("slow"),
     )
-    with client_for(script, max_in_flight=1) as client:
+    # one batch of ten, however slow the machine: no flush tick while tracking
+    with client_for(script, max_in_flight=1, flush_interval=5.0) as client:
         for i in range(10):
             client.track("u", "E", {"i": i})
         assert client.flush(10)

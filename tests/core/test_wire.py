@@ -6,6 +6,7 @@ import base64
 import email.utils
 import gzip
 import json
+import sys
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,12 +14,13 @@ import pytest
 
 from mixtrack import Config
 from mixtrack._wire import (
+    dumps,
     encode_request,
     json_array,
+    loads,
     parse_retry_after,
     read_answer,
-    serialize_array,
-    split_payloads,
+    split_records,
 )
 from mixtrack.transport import Response
 
@@ -70,11 +72,11 @@ def test_form_endpoints_send_base64_data_verbose_and_no_ip(route):
     assert [e["event"] for e in json.loads(base64.b64decode(form["data"][0]))] == ["A", "B"]
 
 
-def test_split_payloads_respects_the_byte_limit():
+def test_split_records_respects_the_byte_limit():
     payloads = [b"x" * 10] * 10
-    runs = split_payloads(payloads, 35)  # "[" + 3 * 10 + 2 commas + "]" = 34
+    runs = split_records(payloads, 35)  # "[" + 3 * 10 + 2 commas + "]" = 34
     assert [len(r) for r in runs] == [3, 3, 3, 1]
-    assert split_payloads([b"y" * 100], 10) == [[b"y" * 100]]  # one oversize item stays alone
+    assert split_records([b"y" * 100], 10) == [[b"y" * 100]]  # one oversize item stays alone
 
 
 def answer(status, body=b"", headers=None):
@@ -142,5 +144,12 @@ def test_other_client_errors_are_rejected_not_retried(status):
     assert "Invalid credentials" in result.detail
 
 
-def test_a_batch_is_one_json_array_even_with_huge_ints():
-    assert json.loads(serialize_array([{"n": 1}, {"n": 2**70}])) == [{"n": 1}, {"n": 2**70}]
+def test_records_carry_huge_ints_and_join_into_one_json_array():
+    records = [dumps({"n": 1}), dumps({"n": 2**70})]
+    assert loads(records[1]) == {"n": 2**70}
+    assert json.loads(json_array(records)) == [{"n": 1}, {"n": 2**70}]
+
+
+def test_records_are_sized_to_fit_not_held_in_a_large_buffer():
+    record = dumps({"event": "E", "properties": {"token": "t"}})
+    assert sys.getsizeof(record) < len(record) + 64

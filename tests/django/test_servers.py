@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from django.core import signing
-from mixtrack_django.request import cookie_salt
+from django.conf import settings
+
+from mixtrack.web import CookieSigner
 
 EXPOSURE = "$experiment_started"
 COOKIE = "mixtrack_anon"
@@ -17,7 +18,7 @@ COOKIE = "mixtrack_anon"
 
 def _cookie_for(anon_id: str) -> str:
     """The signed cookie the middleware would set for ``anon_id`` (same SECRET_KEY)."""
-    return signing.get_cookie_signer(salt=COOKIE + cookie_salt(COOKIE)).sign(anon_id)
+    return CookieSigner(settings.SECRET_KEY).sign(anon_id.removeprefix("$device:"))
 
 
 def test_cache_ledger_exposes_once_across_gunicorn_workers(

@@ -10,7 +10,7 @@ import mixtrack_flask
 import pytest
 from flask import Flask, render_template_string
 
-from mixtrack import ConfigError
+from mixtrack import ConfigError, ValidationError
 from mixtrack.exposure import MemoryLedger, RedisLedger
 from mixtrack.flags import StaticFlags
 
@@ -74,17 +74,21 @@ def test_flags_from_a_json_file(tmp_path: Path) -> None:
     [
         (
             {"MIXTRACK_LEDGER": "memcached://127.0.0.1"},
-            "MIXTRACK_LEDGER must be 'memory' or a redis",
+            "MIXTRACK_LEDGER must be 'memory', a redis:// URL or a Ledger, got 'memcached",
         ),
         ({"MIXTRACK_LEDGER": 3}, "MIXTRACK_LEDGER must be 'memory', a redis:// URL or a Ledger"),
         ({"MIXTRACK_FLAGS": ["pricing_page_layout"]}, "MIXTRACK_FLAGS must be a flag provider"),
-        ({"MIXTRACK_FLAGS": "tests.flask.flags_for_tests:NOT_A_PROVIDER"}, "got int"),
+        ({"MIXTRACK_FLAGS": "tests.flask.flags_for_tests:NOT_A_PROVIDER"}, "got 42"),
         ({"MIXTRACK_FLAGS": "tests.flask.no_such_module:FLAGS"}, "cannot import"),
         ({"MIXTRACK_FLAGS": "tests.flask.flags_for_tests:MISSING"}, "has no 'MISSING'"),
         ({"MIXTRACK_FLAGS": "nodots"}, "not a dotted path"),
         ({"MIXTRACK_API_HOST": "127.0.0.1:8765"}, "api_host must be a URL"),
         ({"MIXTRACK_COOKIE_NAME": ""}, "MIXTRACK_COOKIE_NAME"),
-        ({"MIXTRACK_COOKIE_SECURE": "yes"}, "MIXTRACK_COOKIE_SECURE must be True or False"),
+        ({"MIXTRACK_COOKIE_SECURE": "yes"}, "MIXTRACK_COOKIE_SECURE must be True, False or None"),
+        ({"MIXTRACK_IDENTITY": "merged"}, "MIXTRACK_IDENTITY must be 'simplified' or 'original'"),
+        ({"MIXTRACK_TRUSTED_PROXIES": ["10.0.0.300"]}, "MIXTRACK_TRUSTED_PROXIES: '10.0.0.300'"),
+        ({"MIXTRACK_CONTEXT": ["ip", "gps"]}, "MIXTRACK_CONTEXT: unknown context group"),
+        ({"MIXTRACK_TOKN": "tok"}, "unknown config key.*'MIXTRACK_TOKN'"),
     ],
 )
 def test_bad_config_is_a_clear_error(config: dict[str, Any], message: str) -> None:
@@ -95,6 +99,7 @@ def test_bad_config_is_a_clear_error(config: dict[str, Any], message: str) -> No
 def test_a_missing_token_says_where_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MIXTRACK_TOKEN", raising=False)
     app = Flask("tokenless")
+    app.secret_key = "dev"
     with pytest.raises(ConfigError, match=r"set app.config\['MIXTRACK_TOKEN'\]"):
         mixtrack_flask.Mixtrack(app)
 
@@ -102,6 +107,7 @@ def test_a_missing_token_says_where_to_set_it(monkeypatch: pytest.MonkeyPatch) -
 def test_the_token_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIXTRACK_TOKEN", "from-env")
     app = Flask("env")
+    app.secret_key = "dev"
     mixtrack_flask.Mixtrack(app)
     assert mixtrack_flask.app_state(app).client.config.token == "from-env"
 
@@ -118,16 +124,11 @@ def test_experiments_without_flags_is_a_clear_error(make_app: Any) -> None:
         app.test_client().get("/", buffered=True)
 
 
-def test_a_missing_secret_key_is_a_clear_error(make_app: Any) -> None:
-    app = make_app(SECRET_KEY=None)
-
-    @app.get("/")
-    def page() -> str:
-        return mixtrack_flask.distinct_id()
-
-    app.testing = True
-    with pytest.raises(ConfigError, match=r"set app\.secret_key"):
-        app.test_client().get("/", buffered=True)
+def test_a_missing_secret_key_is_refused_at_setup(mixtrack_client: Any) -> None:
+    app = Flask("no_secret")
+    with pytest.raises(ConfigError, match=r"set app\.secret_key \(SECRET_KEY\) before Mixtrack"):
+        mixtrack_flask.Mixtrack(app, client=mixtrack_client)
+    assert "mixtrack" not in app.extensions
 
 
 def test_init_app_twice_on_one_app_is_refused() -> None:
@@ -176,3 +177,73 @@ def test_two_apps_in_one_process_keep_separate_state(mixtrack_collector: Any) ->
     assert b.experiments is not None and b.experiments.stats().exposed == 1
     for state in (a, b):
         state.client.shutdown(5.0)
+
+
+def test_disabled_and_invalid_keys_reach_the_client_end_to_end(mixtrack_collector: Any) -> None:
+    def shop(name: str, **config: Any) -> Flask:
+        app = Flask(name)
+        app.config.update(
+            TESTING=True,  # an error in a view reaches the test
+            SECRET_KEY="s",
+            MIXTRACK_TOKEN=f"tok-{name}",
+            MIXTRACK_API_HOST=mixtrack_collector.url,
+            MIXTRACK_FLAGS=PRICING,
+            **config,
+        )
+        mixtrack_flask.Mixtrack(app)
+
+        @app.get("/")
+        def page() -> str:
+            mixtrack_flask.track(f"Visited {name}")
+            return render_template_string(
+                '{{ experiment("pricing_page_layout") }}{{ track_on_render("Viewed " ~ name) }}',
+                name=name,
+            )
+
+        @app.get("/bad")
+        def bad() -> str:
+            mixtrack_flask.track(f"Bad {name}", {"when": object()})
+            return "sent"
+
+        return app
+
+    off, strict, on = (
+        shop("off", MIXTRACK_DISABLED=True),
+        shop("strict", MIXTRACK_INVALID="raise"),
+        shop("on"),
+    )
+    for app in (off, strict, on):
+        visitor = app.test_client()
+        assert visitor.get("/", buffered=True).status_code == 200
+    off_client = mixtrack_flask.app_state(off).client
+    strict_client = mixtrack_flask.app_state(strict).client
+    on_client = mixtrack_flask.app_state(on).client
+    assert off_client.config.disabled and not strict_client.config.disabled
+    assert strict_client.config.invalid == "raise" and on_client.config.invalid == "drop"
+
+    # INVALID="raise": the bad value raises at the call, inside the request
+    with pytest.raises(ValidationError, match="when"):
+        strict.test_client().get("/bad")
+    # the default ("drop"): the event is sent without the bad property, and counted
+    assert on.test_client().get("/bad").status_code == 200
+    assert off.test_client().get("/bad").status_code == 200
+
+    for client in (off_client, strict_client, on_client):
+        assert client.flush(5.0)
+    # the enabled apps' events arrived; the disabled app's never left it
+    assert len(mixtrack_collector.events("Visited on")) == 1
+    assert len(mixtrack_collector.events("Viewed on")) == 1
+    assert len(mixtrack_collector.events("Visited strict")) == 1
+    [bad_on] = mixtrack_collector.events("Bad on")
+    assert "when" not in bad_on["properties"]
+    assert on_client.stats().invalid == 1
+    assert mixtrack_collector.events("Bad strict") == []
+    for name in ("Visited off", "Viewed off", "Bad off"):
+        assert mixtrack_collector.events(name) == []
+    tokens = {event["properties"]["token"] for event in exposures(mixtrack_collector)}
+    assert "tok-on" in tokens and "tok-strict" in tokens and "tok-off" not in tokens
+    stats = off_client.stats()
+    assert stats.disabled and (stats.enqueued, stats.sent, stats.requests) == (0, 0, 0)
+    assert off_client.stats().invalid == 1  # validated as usual, then nothing queued
+    for client in (off_client, strict_client, on_client):
+        client.shutdown(5.0)

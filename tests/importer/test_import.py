@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,23 @@ def test_the_command_line_prints_a_summary(tmp_path, mixtrack_collector):
     assert "rejected:         3" in result.stdout
     assert "no time in column 'time'" in result.stdout
     assert "rows" in result.stderr  # the progress bar
+
+
+def test_the_importer_retries_like_the_clients_and_says_so(tmp_path, mixtrack_collector, caplog):
+    source = write_ndjson(tmp_path / "retried.ndjson", 3000)
+    mixtrack_collector.faults("status", status=503, count=2, endpoints="import")
+    with caplog.at_level(logging.INFO, logger="mixtrack"):
+        summary = import_file(
+            source,
+            token="tok",
+            api_host=mixtrack_collector.url,
+            batch_size=1000,
+            workers=2,
+            backoff_initial=0.01,
+            max_backoff=0.05,
+        )
+    assert summary.ok and summary.imported == 3000
+    retries = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(retries) == 2 and all("/import failed (HTTP 503" in line for line in retries)
+    stored = mixtrack_collector.events("Purchase")
+    assert sorted(e["properties"]["i"] for e in stored) == list(range(3000))

@@ -46,7 +46,7 @@ def test_outage_goes_to_disk_not_memory_and_is_delivered_after(tmp_path, mixtrac
         client.track("u", "Spooled", {"i": i})
     stats = client.stats()
     assert stats.pending == 3000 and stats.dropped == 0
-    assert client._queue._pending - client._queue._backlog <= 200  # memory window bounded
+    assert client._queue._memory <= 200  # memory window bounded
     mixtrack_collector.clear_faults()
     assert client.flush(30)
     assert client.shutdown(5)
@@ -169,3 +169,32 @@ def test_two_live_processes_do_not_share_a_spool(tmp_path):
     assert b.stats().enqueued == 1
     a.shutdown(0.2)
     b.shutdown(0.2)
+
+
+def test_at_the_disk_bound_drop_oldest_keeps_the_newest(tmp_path, mixtrack_collector):
+    client = mixtrack.Client(
+        "tok",
+        api_host="http://127.0.0.1:9",
+        spool_dir=str(tmp_path),
+        spool_max_bytes=50_000,
+        spool_segment_bytes=10_000,
+        overflow="drop_oldest",
+        batch_size=20,
+        max_in_flight=1,
+        request_timeout=0.2,
+    )
+    for i in range(2000):
+        client.track("u", "Oldest dropped", {"i": i})
+    stats = client.stats()
+    assert stats.drops["spool full"] == stats.dropped > 0
+    assert stats.pending + stats.dropped == 2000
+    size = sum(f.stat().st_size for f in tmp_path.rglob("seg-*.log"))
+    assert size <= 50_000
+    client.shutdown(0.2)
+    with mixtrack.Client(
+        "tok", api_host=mixtrack_collector.url, spool_dir=str(tmp_path), flush_interval=0.02
+    ) as later:
+        assert later.flush(10)
+    kept = sorted(e["properties"]["i"] for e in mixtrack_collector.events("Oldest dropped"))
+    assert len(kept) == stats.pending
+    assert kept[-100:] == list(range(1900, 2000))  # the newest are the ones kept

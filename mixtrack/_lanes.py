@@ -1,0 +1,140 @@
+"""The values the queue is made of: a lane of records per endpoint, the batches taken from
+it, what a drop reports, and the store (the spool) a queue may keep its records in. Pure."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Protocol
+
+import attrs
+
+from mixtrack._wire import Records
+from mixtrack.protocol.routes import Route
+
+__all__ = ["Batch", "Drop", "Dropped", "Lane", "Mark", "Store", "subtract"]
+
+
+@attrs.frozen
+class Drop:
+    """A message given up on: its endpoint, its record and the cause."""
+
+    route: Route
+    record: bytes
+    cause: str
+    detail: str = ""
+
+    @property
+    def reason(self) -> str:
+        return f"{self.cause}: {self.detail}" if self.detail else self.cause
+
+
+Dropped = list[Drop]
+Mark = Mapping[Route, int]  # per lane: the index a flush waits for
+
+
+class Store(Protocol):
+    """Where a queue keeps its records durably (the spool)."""
+
+    @property
+    def corrupt(self) -> int: ...
+
+    def has_room(self, size: int) -> bool: ...
+
+    def append(self, route: Route, record: bytes) -> None: ...
+
+    def read(self, route: Route, index: int, limit: int) -> list[bytes]: ...
+
+    def ack(self, route: Route, first: int, count: int) -> None: ...
+
+    def sealed_before(self, route: Route) -> int: ...
+
+    def before_send(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def forget_after_fork(self) -> None: ...
+
+
+@attrs.define(eq=False)
+class Batch:
+    """Records taken together for one endpoint: ``records[i]`` has index ``first + i``.
+    ``remaining`` are the ranges not settled yet (a 413 splits, parts settle one by one)."""
+
+    route: Route
+    first: int
+    records: Records
+    remaining: list[tuple[int, int]]
+    abandoned: bool = False
+
+    def oldest(self) -> int:
+        return self.first + min(start for start, _ in self.remaining)
+
+
+@attrs.define(eq=False)
+class Lane:
+    """One endpoint's records: in memory ``[head, head + count)`` (in ``chunks``, of which
+    the first ``skip`` records are gone), on disk only (``backlog``) up to ``appended``;
+    batches taken and not settled are ``inflight``."""
+
+    chunks: deque[Records] = attrs.Factory(deque)
+    skip: int = 0
+    head: int = 0  # index of the first record not taken yet
+    count: int = 0
+    appended: int = 0
+    backlog: int = 0
+    nbytes: int = 0  # of the records in memory, not taken yet
+    inflight: list[Batch] = attrs.Factory(list)
+    #: for each chunk, when it started (the queue's count of messages then): the oldest
+    #: chunk of all lanes is sent first
+    started: deque[int] = attrs.Factory(deque)
+    open: Records | None = None  # the chunk still filling
+    open_count: int = 0
+    open_bytes: int = 0
+
+    def oldest_unsettled(self) -> int:
+        return min((b.oldest() for b in self.inflight), default=self.head)
+
+    def add(self, record: bytes, batch_size: int, max_batch_bytes: int, order: int) -> bool:
+        """Appends a record; True when it filled a batch. (``track()``'s hot path: the
+        filling chunk's count and size are kept here rather than asked of it.)"""
+        size = len(record)
+        if (
+            self.open is None
+            or self.open_count >= batch_size
+            or self.open_bytes + size + 1 > max_batch_bytes
+        ):
+            self.open = Records()
+            self.chunks.append(self.open)
+            self.started.append(order)
+            self.open_count = 0
+            self.open_bytes = 2
+        # Records.append, inlined
+        data = self.open._data
+        if self.open_count:
+            data += b","
+        data += record
+        self.open._ends.append(len(data))
+        self.open_count += 1
+        self.open_bytes += size + 1
+        self.count += 1
+        self.nbytes += size
+        return self.open_count >= batch_size
+
+    def full(self) -> bool:
+        """A whole batch is ready (the first chunk is not the one still filling)."""
+        return len(self.chunks) > 1
+
+
+def subtract(ranges: list[tuple[int, int]], start: int, stop: int) -> list[tuple[int, int]]:
+    """``ranges`` without ``[start, stop)`` (a settled part of a split batch)."""
+    left: list[tuple[int, int]] = []
+    for a, b in ranges:
+        if b <= start or a >= stop:
+            left.append((a, b))
+            continue
+        if a < start:
+            left.append((a, start))
+        if stop < b:
+            left.append((stop, b))
+    return left
