@@ -10,6 +10,7 @@ from __future__ import annotations
 from mixtrack._config import Config
 from mixtrack._context import context
 from mixtrack._flush_after import AsyncFlushAfter, FlushAfter
+from mixtrack._result import FlushResult
 from mixtrack._stats import Stats
 from mixtrack._version import __version__
 from mixtrack.aio import AsyncClient
@@ -32,6 +33,7 @@ __all__ = [
     "ConfigError",
     "DeliveryError",
     "FlushAfter",
+    "FlushResult",
     "HTTPStatusError",
     "MixtrackError",
     "RetriesExhausted",

@@ -1,7 +1,8 @@
 """The calls of Client and AsyncClient: each builds one Mixpanel message and enqueues it.
 
 Shared by the sync and asyncio clients; only ``_enqueue`` differs. Every call validates at the
-call site (raising :class:`~mixtrack.ValidationError`, queueing nothing) and never does I/O.
+call site and never does I/O. What cannot be sent goes to the client's ``invalid`` policy
+(``mixtrack._invalid``): left out and counted, or a :class:`~mixtrack.ValidationError`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from mixtrack._config import Config
 from mixtrack._context import _current
+from mixtrack._invalid import InvalidValues, refusable
 from mixtrack._message import (
     LIB,
     LIB_VERSION,
@@ -48,6 +50,7 @@ class Calls:
     config: Config
     _insert_ids: InsertIds
     _super: dict[str, Any]
+    _invalid: InvalidValues
 
     def _enqueue(self, route: Route, record: bytes) -> None:
         raise NotImplementedError
@@ -57,6 +60,8 @@ class Calls:
         record = dumps(message)
         if len(record) >= MAX_EVENT_BYTES:
             _too_big(record)
+        if self.config.disabled:
+            return  # validated as usual; nothing is queued or sent
         self._enqueue(route, record)
 
     # -- super properties ----------------------------------------------------------------
@@ -64,7 +69,10 @@ class Calls:
     def register(self, properties: Properties) -> None:
         """Adds super properties: sent with every event from this client (calls win)."""
         merged = dict(self._super)
-        merge_properties(merged, properties, what="super properties")
+        try:
+            merge_properties(merged, properties, what="super properties")
+        except ValidationError as exc:
+            self._invalid.left_out(merged, properties, "(super properties)", exc)
         # replaced, never mutated: track() reads it without a lock
         self._super = merged
 
@@ -108,7 +116,11 @@ class Calls:
         if ctx.properties:
             props.update(ctx.properties)
         if properties:
-            merge_properties(props, properties)
+            try:
+                merge_properties(props, properties)
+            except ValidationError as exc:
+                self._invalid.left_out(props, properties, str(event), exc, _OVERRIDES)
+                properties = properties if isinstance(properties, Mapping) else {}
             # properties may set time, $insert_id and distinct_id, as with mixpanel-python
             if not _OVERRIDES.isdisjoint(properties):
                 if "time" in properties:
@@ -136,12 +148,18 @@ class Calls:
 
         >>> client.track("user-42", "Signed up", {"plan": "pro"})  # doctest: +SKIP
         """
-        # _put, inlined: this is the hot path
-        record = dumps(self._event(distinct_id, event, properties, time, insert_id))
-        if len(record) >= MAX_EVENT_BYTES:
-            _too_big(record)
-        self._enqueue(self.config.endpoint, record)
+        # _put and the invalid policy inlined rather than @refusable: this is the hot path
+        try:
+            record = dumps(self._event(distinct_id, event, properties, time, insert_id))
+            if len(record) >= MAX_EVENT_BYTES:
+                _too_big(record)
+        except ValidationError as exc:
+            self._invalid.refused("track", event, exc)
+            return
+        if not self.config.disabled:
+            self._enqueue(self.config.endpoint, record)
 
+    @refusable
     def import_event(
         self,
         distinct_id: str | int,
@@ -167,6 +185,7 @@ class Calls:
             )
         self._put("import", message)
 
+    @refusable
     def identify(self, distinct_id: str | int, anon_id: str | int) -> None:
         """Links an anonymous id to a known user (``$identify``), as on login.
 
@@ -183,6 +202,7 @@ class Calls:
         )
         self._put("track", message)
 
+    @refusable
     def alias(self, alias_id: str | int, original: str | int) -> None:
         """Creates an alias (``$create_alias``), argument order as in mixpanel-python.
 
@@ -192,6 +212,7 @@ class Calls:
         message = self._event(original, ALIAS_EVENT, {"alias": alias}, None, None)
         self._put("track", message)
 
+    @refusable
     def merge(self, distinct_id1: str | int, distinct_id2: str | int) -> None:
         """Merges two identities (``$merge`` on ``/import``; needs ``api_secret``)."""
         ids = [coerce_distinct_id(distinct_id1), coerce_distinct_id(distinct_id2)]
@@ -216,6 +237,7 @@ class Calls:
         message[operation] = value
         self._put("engage", message)
 
+    @refusable
     def people_set(
         self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
     ) -> None:
@@ -225,12 +247,14 @@ class Calls:
         """
         self._profile(distinct_id, "$set", _props(properties, "$set"), meta)
 
+    @refusable
     def people_set_once(
         self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
     ) -> None:
         """Sets profile properties that are not set yet (``$set_once``)."""
         self._profile(distinct_id, "$set_once", _props(properties, "$set_once"), meta)
 
+    @refusable
     def people_increment(
         self,
         distinct_id: str | int,
@@ -241,12 +265,14 @@ class Calls:
         """Adds to numeric profile properties (``$add``)."""
         self._profile(distinct_id, "$add", _numbers(properties, "$add"), meta)
 
+    @refusable
     def people_append(
         self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
     ) -> None:
         """Appends values to list properties (``$append``)."""
         self._profile(distinct_id, "$append", _props(properties, "$append"), meta)
 
+    @refusable
     def people_union(
         self,
         distinct_id: str | int,
@@ -257,22 +283,26 @@ class Calls:
         """Adds values to list properties unless present (``$union``)."""
         self._profile(distinct_id, "$union", _lists(properties, "$union"), meta)
 
+    @refusable
     def people_remove(
         self, distinct_id: str | int, properties: Properties, *, meta: Properties | None = None
     ) -> None:
         """Removes values from list properties (``$remove``)."""
         self._profile(distinct_id, "$remove", _props(properties, "$remove"), meta)
 
+    @refusable
     def people_unset(
         self, distinct_id: str | int, properties: Iterable[str], *, meta: Properties | None = None
     ) -> None:
         """Removes properties from a profile (``$unset``), given their names."""
         self._profile(distinct_id, "$unset", _names(properties, "$unset"), meta)
 
+    @refusable
     def people_delete(self, distinct_id: str | int, *, meta: Properties | None = None) -> None:
         """Deletes a profile (``$delete``)."""
         self._profile(distinct_id, "$delete", "", meta)
 
+    @refusable
     def people_track_charge(
         self,
         distinct_id: str | int,
@@ -288,6 +318,7 @@ class Calls:
         transaction["$amount"] = amount
         self._profile(distinct_id, "$append", {"$transactions": transaction}, meta)
 
+    @refusable
     def people_clear_charges(
         self, distinct_id: str | int, *, meta: Properties | None = None
     ) -> None:
@@ -317,6 +348,7 @@ class Calls:
         message[operation] = value
         self._put("groups", message)
 
+    @refusable
     def group_set(
         self,
         group_key: str,
@@ -331,6 +363,7 @@ class Calls:
         """
         self._group(group_key, group_id, "$set", _props(properties, "$set"), meta)
 
+    @refusable
     def group_set_once(
         self,
         group_key: str,
@@ -342,6 +375,7 @@ class Calls:
         """Sets group properties that are not set yet (``$set_once``)."""
         self._group(group_key, group_id, "$set_once", _props(properties, "$set_once"), meta)
 
+    @refusable
     def group_union(
         self,
         group_key: str,
@@ -353,6 +387,7 @@ class Calls:
         """Adds values to group list properties unless present (``$union``)."""
         self._group(group_key, group_id, "$union", _lists(properties, "$union"), meta)
 
+    @refusable
     def group_remove(
         self,
         group_key: str,
@@ -364,6 +399,7 @@ class Calls:
         """Removes values from group list properties (``$remove``)."""
         self._group(group_key, group_id, "$remove", _props(properties, "$remove"), meta)
 
+    @refusable
     def group_unset(
         self,
         group_key: str,
@@ -375,6 +411,7 @@ class Calls:
         """Removes properties from a group profile (``$unset``), given their names."""
         self._group(group_key, group_id, "$unset", _names(properties, "$unset"), meta)
 
+    @refusable
     def group_delete(
         self, group_key: str, group_id: str | int, *, meta: Properties | None = None
     ) -> None:

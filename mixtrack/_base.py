@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import attrs
+
 from mixtrack._api import Calls
 from mixtrack._books import DropReporter
 from mixtrack._config import Config
+from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register
 from mixtrack._message import InsertIds
 from mixtrack._queue import MessageQueue
+from mixtrack._result import FlushResult, FlushWindow
 from mixtrack._retry import Backoff, Circuit
 from mixtrack._stats import Stats
 from mixtrack._wire import loads
@@ -37,14 +41,18 @@ class BaseClient(Calls):
         raise NotImplementedError
 
     def __init__(self, token: str | None, config: Config | None, options: dict[str, Any]) -> None:
-        config = build_config(token, config, options)
+        config = build_config(token, config, options, where=f"{type(self).__name__}()")
         self._check_config(config)
         self.config = config
         self._insert_ids = InsertIds()
         self._super: dict[str, Any] = {}
+        self._invalid = InvalidValues(config.invalid)
+        self._window = FlushWindow()
         self._debug = config.debug
         if config.debug:
             log.setLevel(logging.DEBUG)
+        if config.disabled:
+            log.info("mixtrack: client disabled: calls are validated, nothing is queued or sent")
         self._report_drops = DropReporter(config)
         self._build()
         register(self)
@@ -54,8 +62,9 @@ class BaseClient(Calls):
 
     def _build(self) -> None:
         """Makes the queue (and its spool) and the circuit: at start and in a forked child."""
+        self._window = FlushWindow()  # a forked child's books start from zero
         store = None
-        if self.config.spool_dir:
+        if self.config.spool_dir and not self.config.disabled:
             from mixtrack._spool import Spool
 
             store = Spool(self.config.spool_dir, segment_bytes=self.config.spool_segment_bytes)
@@ -89,7 +98,12 @@ class BaseClient(Calls):
         >>> client.stats().pending  # doctest: +SKIP
         0
         """
-        return self._queue.stats()
+        stats = self._queue.stats()
+        return attrs.evolve(stats, invalid=self._invalid.count, disabled=self.config.disabled)
+
+    def _result(self, at_call: Stats, settled: bool) -> FlushResult:
+        """The :class:`~mixtrack.FlushResult` of the flush window ending now."""
+        return self._window.close(at_call, self.stats(), settled=settled)
 
     def _forget_after_fork(self) -> None:
         store = self._queue.store

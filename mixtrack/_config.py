@@ -1,4 +1,10 @@
-"""Client configuration: one frozen value, every field also readable from ``MIXTRACK_*``."""
+"""Client configuration: one frozen value, every field also readable from ``MIXTRACK_*``.
+
+Precedence, for ``Client(...)``, ``AsyncClient(...)`` and ``Config.from_env(...)``: an argument
+passed in code always wins; an option left out comes from ``MIXTRACK_<OPTION>`` when that is
+set (and not empty); otherwise the field's default applies. ``Config(...)`` itself is a plain
+value and reads nothing from the environment.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,14 @@ from typing import Any, Literal
 
 import attrs
 
+from mixtrack._hints import warn_lookalikes
 from mixtrack.errors import ConfigError
 from mixtrack.protocol.limits import MAX_BATCH, MAX_BATCH_BYTES, RETRY_INITIAL, RETRY_MAX
 
 __all__ = ["Config", "DropCallback"]
 
 Endpoint = Literal["import", "track"]
+Invalid = Literal["drop", "raise"]
 Overflow = Literal["drop_newest", "drop_oldest", "block"]
 FsyncPolicy = Literal["none", "batch", "event"]
 DropCallback = Callable[[str, Mapping[str, Any], str], None]
@@ -40,8 +48,7 @@ def _one_of(*choices: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
 def _token(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
-            f"token must be a non-empty str (your Mixpanel project token, or MIXTRACK_TOKEN), "
-            f"got {value!r}"
+            f"token must be a non-empty str (your Mixpanel project token), got {value!r}"
         )
 
 
@@ -65,8 +72,10 @@ def _batch_size(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 @attrs.frozen(kw_only=True)
 class Config:
-    """Everything a :class:`mixtrack.Client` can be told. Each field can come from the
-    environment as ``MIXTRACK_<FIELD>`` (``Config.from_env()``, ``Client.from_env()``).
+    """Everything a :class:`mixtrack.Client` can be told. ``Client(...)``,
+    ``AsyncClient(...)`` and ``Config.from_env()`` take each field not passed in code from
+    ``MIXTRACK_<FIELD>`` when that is set, else from its default; ``Config(...)`` itself is a
+    plain value and reads nothing.
 
     >>> Config(token="PROJECT_TOKEN", api_host="http://127.0.0.1:8765", batch_size=500)
     ... # doctest: +ELLIPSIS
@@ -133,43 +142,89 @@ class Config:
     )
     spool_segment_bytes: int = attrs.field(default=8 * 1024 * 1024, validator=_positive(int))
     debug: bool = False
+    #: The kill switch: every call validates as usual and returns; nothing is queued or
+    #: sent and no thread starts (``stats().disabled`` is True). For tests and local runs.
+    disabled: bool = False
+    #: A value that cannot be sent (a property JSON cannot carry, a bad event name or
+    #: distinct_id): ``"drop"`` leaves it out, logs a WARNING and counts it in
+    #: ``stats().invalid``; ``"raise"`` raises :class:`~mixtrack.ValidationError` at the call.
+    invalid: Invalid = attrs.field(default="drop", validator=_one_of("drop", "raise"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
-        """Reads ``MIXTRACK_*`` variables; keyword arguments win over the environment."""
+        """A config from keyword arguments, then ``MIXTRACK_*`` variables, then defaults.
+
+        >>> Config.from_env({"MIXTRACK_TOKEN": "tok", "MIXTRACK_BATCH_SIZE": "500"}).batch_size
+        500
+        """
         env = os.environ if environ is None else environ
+        names = [field.name for field in attrs.fields(cls)]
+        warn_lookalikes(env, names)
+        # None for an option that cannot be None (token, api_host...) means "not given", as
+        # framework settings pass it; where None is a value (api_secret, spool_dir) it wins
+        overrides = {
+            name: value
+            for name, value in overrides.items()
+            if value is not None or _NULLABLE.get(name, True)
+        }
         values: dict[str, Any] = {}
         for field in attrs.fields(cls):
-            raw = env.get(f"MIXTRACK_{field.name.upper()}")
-            if raw is None or field.name in overrides or field.name == "on_drop":
+            variable = f"MIXTRACK_{field.name.upper()}"
+            raw = env.get(variable)
+            if field.name in overrides or field.name == "on_drop" or raw is None:
                 continue
-            values[field.name] = _parse(field.name, raw, field.type)
+            if not raw.strip():
+                if field.name == "token":
+                    raise ConfigError(
+                        f"{variable} is set but empty: set it to your Mixpanel project token, "
+                        "or pass the token in code"
+                    )
+                continue  # an empty variable counts as unset, as in OpenTelemetry
+            values[field.name] = _parse(field, raw)
         values.update(overrides)
-        if "token" not in values:
-            raise ConfigError("no token: set MIXTRACK_TOKEN or pass token=...")
-        return cls(**values)
+        if values.get("token") is None:
+            raise ConfigError(
+                "no token: pass your Mixpanel project token (Client('PROJECT_TOKEN')) "
+                "or set the environment variable MIXTRACK_TOKEN"
+            )
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            name = str(exc).split(" ", 1)[0]
+            if name in overrides or name not in values:
+                raise
+            variable = f"MIXTRACK_{name.upper()}"
+            raise ConfigError(f"{exc} (from {variable}={env[variable]!r})") from None
 
 
-def _parse(name: str, raw: str, kind: Any) -> Any:
-    text = str(kind)
+_NULLABLE = {field.name: "None" in str(field.type) for field in attrs.fields(Config)}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _parse(field: attrs.Attribute[Any], raw: str) -> Any:
+    name = field.name
+    text = str(field.type)
     where = f"MIXTRACK_{name.upper()}={raw!r}"
+    value = raw.strip()
+    if text.endswith("| None") and value.lower() == "none":
+        return None
+    kind = text.removesuffix(" | None")
     if name == "service_account":
-        user, sep, secret = raw.partition(":")
+        user, sep, secret = value.partition(":")
         if not sep or not user or not secret:
             raise ConfigError(f"{where}: expected 'user:secret'")
         return (user, secret)
-    if text in ("bool",):
-        lowered = raw.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off", ""):
-            return False
-        raise ConfigError(f"{where}: expected true/false")
-    if text == "int | None" and raw.strip().lower() in ("", "none"):
-        return None
-    if text in ("int", "float", "int | None"):
+    if kind == "bool":
+        lowered = value.lower()
+        if lowered in _TRUE or lowered in _FALSE:
+            return lowered in _TRUE
+        raise ConfigError(f"{where}: expected true/false (or 1/0, yes/no, on/off)")
+    if kind in ("int", "float"):
         try:
-            return float(raw) if text == "float" else int(raw)
+            return int(value) if kind == "int" else float(value)
         except ValueError:
             raise ConfigError(f"{where}: expected a number") from None
-    return raw or None
+    if kind in ("Endpoint", "Overflow", "FsyncPolicy", "Invalid"):
+        return value.lower()
+    return value

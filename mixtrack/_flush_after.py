@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from mixtrack import _lifecycle
+from mixtrack._result import FlushResult
 from mixtrack._stats import Stats
 from mixtrack.errors import ConfigError
 
@@ -52,7 +53,8 @@ def _report(client: _SyncFlushing | _AsyncFlushing, settled: object, timeout: fl
     # flush() is truthy only when everything was accepted; anything else is worth a line in
     # the log, because the process may be gone before the rest is delivered.
     if not settled:
-        stats = client.stats()
+        # the flush's own window when it says so; the client's totals otherwise
+        stats = settled if isinstance(settled, FlushResult) else client.stats()
         log.warning(
             "mixtrack: flush_after(timeout=%.1fs): not everything tracked was accepted before "
             "returning (pending=%d, dropped=%d, rejected=%d); see client.stats()",

@@ -13,16 +13,23 @@ from typing import Any, Protocol
 import attrs
 
 from mixtrack._config import Config
+from mixtrack._hints import check_options
 
 __all__ = ["ProcessBound", "build_config", "register"]
 
 log = logging.getLogger("mixtrack")
 
 
-def build_config(token: str | None, config: Config | None, options: dict[str, Any]) -> Config:
-    """``Client(token, **options)``, ``Client(config=...)`` or both (keywords win)."""
+def build_config(
+    token: str | None, config: Config | None, options: dict[str, Any], where: str = "Client()"
+) -> Config:
+    """``Client(token, **options)``: arguments, then ``MIXTRACK_*``, then defaults.
+    ``Client(config=...)`` takes the config as it is (keywords next to it still win)."""
+    check_options(options, [field.name for field in attrs.fields(Config)], where)
     if config is None:
-        return Config(token=token, **options)  # type: ignore[arg-type]
+        if token is not None:
+            options = {**options, "token": token}
+        return Config.from_env(**options)
     if token is None and not options:
         return config
     changes = dict(options)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from itertools import count
 from typing import Any
 
+from mixtrack._epoch import epoch_ms
 from mixtrack._version import __version__
 from mixtrack.errors import ValidationError
 from mixtrack.protocol.limits import (
@@ -131,7 +132,9 @@ def encode_datetime(value: dt.datetime | dt.date) -> str:
 
 def event_time_ms(value: object, *, field: str = "time") -> int:
     """Turns a datetime, a date or a number (seconds or milliseconds since the epoch) into
-    epoch milliseconds. Numbers above 1e11 are read as milliseconds, as Mixpanel does."""
+    epoch milliseconds. Numbers above 1e11 are read as milliseconds, as Mixpanel does, and a
+    number before 1971 or more than an hour ahead is refused (a unit mistake). A naive
+    datetime is read as UTC."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
@@ -141,7 +144,7 @@ def event_time_ms(value: object, *, field: str = "time") -> int:
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         number = float(value)
         if math.isfinite(number) and number >= 0:
-            return int(number if number > 1e11 else number * 1000)
+            return epoch_ms(number, value, field)
     raise ValidationError(
         f"{field} must be a datetime, a date or epoch seconds/milliseconds >= 0, got {value!r:.80}"
     )

@@ -75,6 +75,13 @@ class Stats:
     last_error: str | None = None
     #: Torn or corrupt records skipped while reading the spool (``spool_dir=`` only).
     spool_corrupt: int = 0
+    #: Values refused at the call site with ``invalid="drop"``: properties left out of an
+    #: event that was still sent, and messages not sent (bad name or distinct_id). Not part
+    #: of ``enqueued``.
+    invalid: int = 0
+    #: True for a client made with ``disabled=True`` (or ``MIXTRACK_DISABLED=1``): it
+    #: queues and sends nothing, so every other counter stays 0.
+    disabled: bool = False
     #: ``dropped`` by cause: ``"queue full"``, ``"retry budget"``, ``"shutdown deadline"``,
     #: ``"spool full"``, ``"client shut down"``, ``"internal error"`` (causes seen only).
     drops: Mapping[str, int] = attrs.field(factory=dict)

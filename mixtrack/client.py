@@ -9,6 +9,7 @@ from typing import Any
 from mixtrack._base import BaseClient
 from mixtrack._config import Config
 from mixtrack._flush_after import FlushAfter
+from mixtrack._result import FlushResult
 from mixtrack._worker import Worker
 from mixtrack.transport import HttpxTransport, Transport
 
@@ -18,15 +19,17 @@ __all__ = ["Client"]
 class Client(BaseClient):
     """Tracks events and profile updates in Mixpanel's wire format without blocking.
 
-    Every call validates its input (raising :class:`~mixtrack.ValidationError` at the call
-    site), serializes one message, queues it and returns; delivery, batching, gzip and
-    retries happen in background threads. I/O failures never reach the caller: they are
-    counted in :meth:`stats` and logged on the ``mixtrack`` logger.
+    Every call validates its input, serializes one message, queues it and returns; delivery,
+    batching, gzip and retries happen in background threads. I/O failures never reach the
+    caller: they are counted in :meth:`stats` and logged on the ``mixtrack`` logger. A value
+    that cannot be sent is left out and counted (``invalid="drop"``) or raises
+    :class:`~mixtrack.ValidationError` at the call site (``invalid="raise"``).
 
     >>> with mixtrack.Client("PROJECT_TOKEN", api_host="http://127.0.0.1:8765") as client:
     ...     client.track("user-42", "Signed up", {"plan": "pro"})  # doctest: +SKIP
 
-    Options are the fields of :class:`~mixtrack.Config`, as keywords or ``config=``.
+    Options are the fields of :class:`~mixtrack.Config`, as keywords or ``config=``; an option
+    not passed comes from ``MIXTRACK_<OPTION>`` when that is set, else its default.
     ``transport=`` replaces the HTTP layer (tests, custom stacks); the client then leaves the
     transport open after shutdown only if you keep using it elsewhere.
     """
@@ -41,7 +44,7 @@ class Client(BaseClient):
     ) -> None:
         self._own_transport = transport is None
         self._transport = transport
-        self._shutdown_result: bool | None = None
+        self._shutdown_result: FlushResult | None = None
         super().__init__(token, config, options)
 
     @classmethod
@@ -77,22 +80,24 @@ class Client(BaseClient):
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Waits until everything enqueued so far is settled (sent, rejected or dropped).
+    def flush(self, timeout: float = 5.0) -> FlushResult:
+        """Waits until everything enqueued so far is settled (sent, rejected or dropped), at
+        most ``timeout`` seconds; never raises on I/O. Retry waits are cut so that a last
+        attempt is made before the time runs out (nothing is dropped then).
 
-        Retry waits are cut so that a last attempt is made before ``timeout`` seconds pass.
-        Returns False when the time ran out first (nothing is dropped then); never raises
-        on I/O.
+        The :class:`~mixtrack.FlushResult` is truthy only when all of it was accepted, and
+        counts what settled since the previous ``flush()``:
 
-        >>> client.flush(timeout=2.0)  # doctest: +SKIP
-        True
+        >>> if not client.flush(timeout=5.0):  # doctest: +SKIP
+        ...     print(client.flush().rejected)
         """
         deadline = time.monotonic() + timeout
+        at_call = self.stats()
         mark = self._queue.request_flush()
         if any(mark.values()):
             self._kick()
             self._circuit.hurry(deadline, now=time.monotonic())
-        return self._queue.wait_settled(mark, deadline)
+        return self._result(at_call, self._queue.wait_settled(mark, deadline))
 
     def flush_after(self, timeout: float = 5.0) -> FlushAfter:
         """A decorator and context manager that flushes when the wrapped code returns or
@@ -105,19 +110,22 @@ class Client(BaseClient):
         """
         return FlushAfter(self, timeout)
 
-    def shutdown(self, timeout: float | None = None) -> bool:
+    def shutdown(self, timeout: float | None = None) -> FlushResult:
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)
-        seconds and stops. Returns True when nothing was left behind; what was is counted as
-        dropped (or, with ``spool_dir``, stays on disk for the next process). Later calls
-        return the first result. Idempotent and safe from any thread.
+        seconds and stops; what is left is counted as dropped (or, with ``spool_dir``, stays
+        on disk for the next process). Returns a :class:`~mixtrack.FlushResult`, truthy when
+        everything since the last ``flush()`` was accepted; later calls return the first
+        result. Idempotent and safe from any thread.
 
         >>> client.shutdown(timeout=2.0)  # doctest: +SKIP
-        True
+        FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
         """
         if self._shutdown_result is None:
             budget = self.config.shutdown_timeout if timeout is None else timeout
             deadline = time.monotonic() + max(0.0, budget)
-            self._shutdown_result = self._worker.shutdown(deadline)
+            at_call = self.stats()
+            delivered = self._worker.shutdown(deadline)
+            self._shutdown_result = self._result(at_call, delivered)
         return self._shutdown_result
 
     close = shutdown

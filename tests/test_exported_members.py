@@ -50,6 +50,7 @@ def test_the_design_names_are_exported():
         "Client",
         "Config",
         "Stats",
+        "FlushResult",
         "context",
         "MixtrackError",
         "ConfigError",

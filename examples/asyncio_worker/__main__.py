@@ -69,7 +69,7 @@ async def main(jobs: int, workers: int, api_host: str, token: str, failure_rate:
         stats = client.stats()
     print(
         f"processed {sum(counts)} jobs with {workers} workers; "
-        f"events sent={stats.sent} dropped={stats.dropped} delivered={delivered}"
+        f"events sent={stats.sent} dropped={stats.dropped} delivered={bool(delivered)}"
     )
     return 0 if delivered and stats.sent == jobs else 1
 

@@ -13,6 +13,7 @@ from mixtrack._base import BaseClient
 from mixtrack._config import Config
 from mixtrack._flush_after import AsyncFlushAfter
 from mixtrack._queue import Mark
+from mixtrack._result import FlushResult
 from mixtrack.aio._worker import LoopWorker
 from mixtrack.errors import ConfigError
 from mixtrack.transport import AsyncTransport
@@ -57,8 +58,8 @@ class AsyncClient(BaseClient):
     ) -> None:
         self._transport = transport
         self._deadline: float | None = None
-        self._close_result: bool | None = None
-        self._closing: asyncio.Future[bool] | None = None
+        self._close_result: FlushResult | None = None
+        self._closing: asyncio.Future[FlushResult] | None = None
         super().__init__(token, config, options)
 
     def _check_config(self, config: Config) -> None:
@@ -116,21 +117,26 @@ class AsyncClient(BaseClient):
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    async def flush(self, timeout: float = 5.0) -> bool:
-        """Waits until everything enqueued so far is settled (sent, rejected or dropped).
+    async def flush(self, timeout: float = 5.0) -> FlushResult:
+        """Waits until everything enqueued so far is settled (sent, rejected or dropped), at
+        most ``timeout`` seconds; never raises on I/O. The :class:`~mixtrack.FlushResult` is
+        truthy only when all of it was accepted, as with :meth:`mixtrack.Client.flush`.
 
-        Returns False when ``timeout`` seconds passed first; never raises on I/O.
-
-        >>> delivered = await client.flush(timeout=2.0)  # doctest: +SKIP
+        >>> if not await client.flush(timeout=2.0):  # doctest: +SKIP
+        ...     print("not everything was accepted")
         """
         deadline = time.monotonic() + timeout
+        at_call = self.stats()
         mark = self._queue.request_flush()
         if any(mark.values()):
             self._circuit.hurry(deadline, now=time.monotonic())
-        worker = self._bind()
+        # binds delivery to the running loop (integrations rely on it); a disabled client
+        # starts no task
+        worker = None if self.config.disabled else self._bind()
         if worker is not None:
             worker.poke()
-        return await self._wait_settled(mark, deadline, worker)
+        settled = await self._wait_settled(mark, deadline, worker)
+        return self._result(at_call, settled)
 
     async def _wait_settled(self, target: Mark, deadline: float, worker: LoopWorker | None) -> bool:
         queue = self._queue
@@ -160,13 +166,14 @@ class AsyncClient(BaseClient):
         """
         return AsyncFlushAfter(self, timeout)
 
-    async def aclose(self, timeout: float | None = None) -> bool:
+    async def aclose(self, timeout: float | None = None) -> FlushResult:
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)
-        seconds and stops. Returns True when nothing was left behind; what was is counted as
-        dropped. Later calls return the first result.
+        seconds and stops; what is left is counted as dropped. Returns a
+        :class:`~mixtrack.FlushResult`, truthy when everything since the last ``flush()``
+        was accepted. Later calls return the first result.
 
         >>> await client.aclose(timeout=1.0)  # doctest: +SKIP
-        True
+        FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
         """
         if self._close_result is not None:
             return self._close_result
@@ -184,13 +191,14 @@ class AsyncClient(BaseClient):
         self._closing.set_result(result)
         return result
 
-    async def _aclose(self, timeout: float | None) -> bool:
+    async def _aclose(self, timeout: float | None) -> FlushResult:
         budget = self.config.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + max(0.0, budget)
         self._deadline = deadline
         self._circuit.hurry(deadline, now=time.monotonic(), final=True)
+        at_call = self.stats()
         target = self._queue.begin_close()
-        worker = self._bind()
+        worker = self._worker if self.config.disabled else self._bind()
         if worker is not None:
             worker.poke()
         delivered = await self._wait_settled(target, deadline, worker)
@@ -207,7 +215,7 @@ class AsyncClient(BaseClient):
                 log.debug("mixtrack: error closing the transport", exc_info=True)
         self._report_drops(dropped)
         self._report_drops.log.flush()
-        return delivered and not dropped
+        return self._result(at_call, delivered and not dropped)
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "MAX_AHEAD_MS",
     "MAX_ARRAY_ITEMS",
     "MAX_BATCH",
     "MAX_BATCH_BYTES",
@@ -20,6 +21,7 @@ __all__ = [
     "MAX_NESTED_KEYS",
     "MAX_PROPERTIES",
     "MIN_IMPORT_MS",
+    "MS_ABOVE",
     "RETRY_INITIAL",
     "RETRY_MAX",
     "SPLIT_STATUS",
@@ -41,6 +43,10 @@ MAX_ARRAY_ITEMS = 255
 MAX_DEPTH = 3
 #: 1971-01-01 in epoch milliseconds: /import refuses anything earlier.
 MIN_IMPORT_MS = 31_536_000_000
+#: /import refuses times more than one hour from now (milliseconds).
+MAX_AHEAD_MS = 3_600_000
+#: An event time above this number is read as epoch milliseconds, below as seconds.
+MS_ABOVE = 1e11
 
 #: Mixpanel's advice for 429 and 5xx: back off exponentially with jitter, from about 2 s,
 #: doubling up to 60 s, and honour ``Retry-After`` when it is sent.

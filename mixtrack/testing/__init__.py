@@ -19,16 +19,22 @@ __all__ = ["CapturedEvents", "Collector", "InMemoryTransport", "capture", "decod
 def capture(token: str = "test-token", **options: object) -> CapturedEvents:
     """A client on an :class:`InMemoryTransport`, wrapped for assertions.
 
+    The client is strict (``invalid="raise"``: a value that cannot be sent fails the test
+    at the call) and reads no ``MIXTRACK_*`` variables, so a test behaves the same on every
+    machine; keywords (any :class:`mixtrack.Config` field) change that.
+
     >>> events = capture()
     >>> events.client.track("user-42", "Signed up", {"plan": "pro"})
     >>> events.assert_tracked("Signed up", plan="pro") and None
-    >>> events.client.shutdown()
+    >>> bool(events.client.shutdown())
     True
     """
+    from mixtrack._config import Config
     from mixtrack.client import Client
 
     transport = InMemoryTransport()
-    options.setdefault("flush_interval", 0.05)
-    options.setdefault("api_host", "http://mixtrack.invalid")
-    client = Client(token, transport=transport, **options)  # type: ignore[arg-type]
+    config = Config(
+        token=token, api_host="http://mixtrack.invalid", flush_interval=0.05, invalid="raise"
+    )
+    client = Client(config=config, transport=transport, **options)  # type: ignore[arg-type]
     return CapturedEvents(client, transport)

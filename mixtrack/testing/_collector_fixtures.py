@@ -3,7 +3,8 @@
 - ``mixtrack_collector``: one real collector per test session on a free port, emptied (events,
   profiles, rejections, counters, faults) before each test.
 - ``mixtrack_client``: a :class:`mixtrack.Client` pointed at it; every read from the collector
-  flushes the client first, and the client is shut down after the test.
+  flushes the client first, and the client is shut down after the test. It runs strict
+  (``invalid="raise"``), so a value that cannot be sent fails the test at the call.
 
 >>> def test_signup(mixtrack_client, mixtrack_collector):  # doctest: +SKIP
 ...     mixtrack_client.track("user-42", "Signed up", {"plan": "pro"})
@@ -47,10 +48,16 @@ def mixtrack_collector(_mixtrack_collector_session: Collector) -> Iterator[Colle
 
 @pytest.fixture
 def mixtrack_client(mixtrack_collector: Collector) -> Iterator[Client]:
-    """A ``mixtrack.Client`` sending to ``mixtrack_collector``, flushed before each read."""
+    """A ``mixtrack.Client`` sending to ``mixtrack_collector``, flushed before each read.
+
+    Strict (``invalid="raise"``) and independent of ``MIXTRACK_*`` variables."""
+    from mixtrack._config import Config
     from mixtrack.client import Client
 
-    client = Client(TEST_TOKEN, api_host=mixtrack_collector.url, flush_interval=0.05)
+    config = Config(
+        token=TEST_TOKEN, api_host=mixtrack_collector.url, flush_interval=0.05, invalid="raise"
+    )
+    client = Client(config=config)
     undo = mixtrack_collector.before_read(lambda: client.flush(timeout=5.0))
     try:
         yield client

@@ -3,6 +3,7 @@
 - ``mixtrack_events``: a :class:`~mixtrack.testing.CapturedEvents` around a client on an
   in-memory transport: ``mixtrack_events.client.track(...)``, then
   ``mixtrack_events.named("Signed up")`` / ``.for_user("user-42")`` / ``.assert_tracked(...)``.
+  Both clients run strict (``invalid="raise"``): a value that cannot be sent fails the test.
 - ``mixtrack_collector``: a real local collector (one per session, emptied before each test).
 - ``mixtrack_client``: a :class:`mixtrack.Client` pointed at ``mixtrack_collector``.
 """

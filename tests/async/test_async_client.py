@@ -153,7 +153,8 @@ def test_partial_400_keeps_the_good_records() -> None:
         async with client_on(Recorder(script)) as client:
             for n in range(3):
                 client.track("user-42", "Viewed", {"n": n})
-            assert await client.flush(timeout=5)
+            result = await client.flush(timeout=5)
+            assert not result and (result.sent, result.rejected, result.pending) == (2, 1, 0)
             return client.stats()
 
     stats = asyncio.run(main())
@@ -174,8 +175,10 @@ def test_exhausted_retries_are_counted_and_reported() -> None:
         )
         client.track("user-42", "Signed up")
         client.track("user-42", "Logged in")
-        assert await client.flush(timeout=5)
-        await client.aclose()
+        result = await client.flush(timeout=5)
+        assert not result and (result.sent, result.dropped, result.pending) == (0, 2, 0)
+        closed = await client.aclose()
+        assert closed and closed.dropped == 0  # the drops were the flush window's
         return client
 
     stats = asyncio.run(main()).stats()
@@ -188,7 +191,7 @@ def test_created_before_the_loop_and_used_across_several_asyncio_runs() -> None:
     client = client_on(recorder)
     client.track("user-1", "Before any loop")
 
-    async def run(name: str) -> bool:
+    async def run(name: str) -> mixtrack.FlushResult:
         client.track("user-1", name)
         return await client.flush(timeout=5)
 

@@ -56,7 +56,7 @@ def test_bad_options_raise_config_error_naming_the_value(kwargs, message):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({}, "no token: set MIXTRACK_TOKEN"),
+        ({}, "no token: pass your Mixpanel project token"),
         ({"MIXTRACK_TOKEN": "t", "MIXTRACK_BATCH_SIZE": "many"}, "MIXTRACK_BATCH_SIZE='many'"),
         ({"MIXTRACK_TOKEN": "t", "MIXTRACK_GZIP": "maybe"}, "expected true/false"),
         ({"MIXTRACK_TOKEN": "t", "MIXTRACK_SERVICE_ACCOUNT": "nopw"}, "expected 'user:secret'"),

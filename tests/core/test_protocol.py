@@ -39,6 +39,8 @@ def test_the_sdk_follows_the_protocol_layer():
     for placeholder in ("null", " Undefined ", "0"):
         assert messages.is_denied_id(placeholder)
         with pytest.raises(mixtrack.ValidationError, match="placeholder"):
-            mixtrack.Client("t", api_host="http://127.0.0.1:9").track(placeholder, "E")
+            mixtrack.Client("t", api_host="http://127.0.0.1:9", invalid="raise").track(
+                placeholder, "E"
+            )
     assert set(routes.ROUTES) == {"import", "track", "engage", "groups"}
     assert not routes.is_form_route("import")

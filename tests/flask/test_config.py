@@ -10,7 +10,7 @@ import mixtrack_flask
 import pytest
 from flask import Flask, render_template_string
 
-from mixtrack import ConfigError
+from mixtrack import ConfigError, ValidationError
 from mixtrack.exposure import MemoryLedger, RedisLedger
 from mixtrack.flags import StaticFlags
 
@@ -177,3 +177,73 @@ def test_two_apps_in_one_process_keep_separate_state(mixtrack_collector: Any) ->
     assert b.experiments is not None and b.experiments.stats().exposed == 1
     for state in (a, b):
         state.client.shutdown(5.0)
+
+
+def test_disabled_and_invalid_keys_reach_the_client_end_to_end(mixtrack_collector: Any) -> None:
+    def shop(name: str, **config: Any) -> Flask:
+        app = Flask(name)
+        app.config.update(
+            TESTING=True,  # an error in a view reaches the test
+            SECRET_KEY="s",
+            MIXTRACK_TOKEN=f"tok-{name}",
+            MIXTRACK_API_HOST=mixtrack_collector.url,
+            MIXTRACK_FLAGS=PRICING,
+            **config,
+        )
+        mixtrack_flask.Mixtrack(app)
+
+        @app.get("/")
+        def page() -> str:
+            mixtrack_flask.track(f"Visited {name}")
+            return render_template_string(
+                '{{ experiment("pricing_page_layout") }}{{ track_on_render("Viewed " ~ name) }}',
+                name=name,
+            )
+
+        @app.get("/bad")
+        def bad() -> str:
+            mixtrack_flask.track(f"Bad {name}", {"when": object()})
+            return "sent"
+
+        return app
+
+    off, strict, on = (
+        shop("off", MIXTRACK_DISABLED=True),
+        shop("strict", MIXTRACK_INVALID="raise"),
+        shop("on"),
+    )
+    for app in (off, strict, on):
+        visitor = app.test_client()
+        assert visitor.get("/", buffered=True).status_code == 200
+    off_client = mixtrack_flask.app_state(off).client
+    strict_client = mixtrack_flask.app_state(strict).client
+    on_client = mixtrack_flask.app_state(on).client
+    assert off_client.config.disabled and not strict_client.config.disabled
+    assert strict_client.config.invalid == "raise" and on_client.config.invalid == "drop"
+
+    # INVALID="raise": the bad value raises at the call, inside the request
+    with pytest.raises(ValidationError, match="when"):
+        strict.test_client().get("/bad")
+    # the default ("drop"): the event is sent without the bad property, and counted
+    assert on.test_client().get("/bad").status_code == 200
+    assert off.test_client().get("/bad").status_code == 200
+
+    for client in (off_client, strict_client, on_client):
+        assert client.flush(5.0)
+    # the enabled apps' events arrived; the disabled app's never left it
+    assert len(mixtrack_collector.events("Visited on")) == 1
+    assert len(mixtrack_collector.events("Viewed on")) == 1
+    assert len(mixtrack_collector.events("Visited strict")) == 1
+    [bad_on] = mixtrack_collector.events("Bad on")
+    assert "when" not in bad_on["properties"]
+    assert on_client.stats().invalid == 1
+    assert mixtrack_collector.events("Bad strict") == []
+    for name in ("Visited off", "Viewed off", "Bad off"):
+        assert mixtrack_collector.events(name) == []
+    tokens = {event["properties"]["token"] for event in exposures(mixtrack_collector)}
+    assert "tok-on" in tokens and "tok-strict" in tokens and "tok-off" not in tokens
+    stats = off_client.stats()
+    assert stats.disabled and (stats.enqueued, stats.sent, stats.requests) == (0, 0, 0)
+    assert off_client.stats().invalid == 1  # validated as usual, then nothing queued
+    for client in (off_client, strict_client, on_client):
+        client.shutdown(5.0)

@@ -140,7 +140,9 @@ def test_whatever_the_sdk_accepts_the_collector_stores(collector, distinct_id, e
     validating like Mixpanel (``strict=1``) or counted as rejected, never dropped, and the
     good event sent right after it is always stored."""
     collector.reset()
-    with mixtrack.Client("tok", api_host=collector.url, flush_interval=0.01) as client:
+    with mixtrack.Client(
+        "tok", api_host=collector.url, flush_interval=0.01, invalid="raise"
+    ) as client:
         try:
             client.track(distinct_id, event, properties)
         except mixtrack.ValidationError:

@@ -67,7 +67,8 @@ def test_retry_budget_is_counted_and_logged(mixtrack_collector, caplog):
         max_elapsed=0.3,
     )
     client.track("user-1", "Budget spent")
-    assert client.flush(10)
+    result = client.flush(10)  # settled, but falsy: the message was dropped (issue-15)
+    assert not result and (result.sent, result.dropped, result.pending) == (0, 1, 0)
     stats = client.stats()
     client.shutdown(1)
     assert stats.drops == {"retry budget": 1} and stats.dropped == 1

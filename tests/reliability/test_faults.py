@@ -110,7 +110,8 @@ def test_partial_400_keeps_the_good_records_and_counts_the_refused(mixtrack_coll
     try:
         with books_checked(client):
             track_all(client, "partial")
-            assert client.flush(timeout=20)
+            result = client.flush(timeout=20)
+            assert not result and result.rejected == 20 and result.pending == 0
         stats = check_exactly_once(mixtrack_collector, client, "partial", dropped)
         assert stats.rejected == 20  # 4 batches of 50, a tenth of each refused
         assert stats.sent == EVENTS - 20
@@ -126,7 +127,8 @@ def test_outlasting_the_retry_budget_drops_and_counts(mixtrack_collector):
     try:
         with books_checked(client):
             track_all(client, "budget")
-            assert client.flush(timeout=20)
+            result = client.flush(timeout=20)
+            assert not result and result.dropped > 0 and result.pending == 0
         stats = check_exactly_once(mixtrack_collector, client, "budget", dropped)
         assert stats.dropped > 0, stats
     finally:
@@ -160,7 +162,8 @@ def test_mixed_faults_under_concurrent_callers(mixtrack_collector):
                 thread.start()
             for thread in threads:
                 thread.join()
-            assert client.flush(timeout=30)
+            result = client.flush(timeout=30)
+            assert result.pending == 0 and result.dropped == 0 and result.rejected <= 4
         stats = check_exactly_once(mixtrack_collector, client, "mixed", dropped)
         assert stats.dropped == 0
         assert stats.rejected <= 4
