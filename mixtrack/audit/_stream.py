@@ -4,9 +4,10 @@ Everything here is pure: a list of ``{"event": ..., "properties": {...}}`` dicts
 order in, values out.
 
 >>> events = [
-...     {"event": "$identify", "properties": {"distinct_id": "u1", "$anon_distinct_id": "a1"}},
-...     {"event": "$experiment_started", "properties": {"distinct_id": "a1", "time": 10,
-...      "Experiment name": "checkout", "Variant name": "control"}},
+...     {"event": "$experiment_started", "properties": {"distinct_id": "$device:d1", "time": 10,
+...      "$device_id": "d1", "Experiment name": "checkout", "Variant name": "control"}},
+...     {"event": "Signed up", "properties": {"distinct_id": "u1", "time": 20,
+...      "$device_id": "d1", "$user_id": "u1"}},
 ... ]
 >>> [(x.person, x.experiment, x.variant) for x in exposures(events, identity_from_events(events))]
 [('u1', 'checkout', 'control')]
@@ -20,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from mixtrack.collector._identity import IDENTITY_EVENTS, clusters, links_of
+from mixtrack.protocol.identity import Link, clusters, links_of
 
 __all__ = [
     "EXPOSURE_EVENT",
@@ -55,9 +56,10 @@ def name_key(name: str) -> str:
     return _NOT_A_NAME.sub("", name).casefold()
 
 
-def identity_from_links(links: Iterable[tuple[str, str]]) -> Identity:
-    """An :data:`Identity` from (kept, merged) pairs, as the collector stores them."""
-    by_id = clusters(links)
+def identity_from_links(links: Iterable[Link], mode: str = "simplified") -> Identity:
+    """An :data:`Identity` from identity links, as the collector stores them, merged the way
+    the ID-merge system ``mode`` (``"simplified"`` or ``"original"``) merges them."""
+    by_id = clusters(links, mode)
 
     def person(distinct_id: str) -> str:
         cluster = by_id.get(distinct_id)
@@ -72,15 +74,16 @@ def identity_from_clusters(groups: Iterable[Sequence[str]]) -> Identity:
     return lambda distinct_id: by_id.get(distinct_id, distinct_id)
 
 
-def identity_from_events(events: Iterable[Event]) -> Identity:
-    """An :data:`Identity` from the ``$identify``, ``$create_alias`` and ``$merge`` in a stream."""
+def identity_from_events(events: Iterable[Event], mode: str = "simplified") -> Identity:
+    """An :data:`Identity` from the links in a stream, merged as the ID-merge system ``mode``
+    merges them: ``$device_id``/``$user_id`` (``"simplified"``), or ``$identify``,
+    ``$create_alias`` and ``$merge`` (``"original"``)."""
     links = [
         link
         for event in events
-        if event.get("event") in IDENTITY_EVENTS
-        for link in links_of(str(event["event"]), dict(event.get("properties") or {}))
+        for link in links_of(str(event.get("event")), event.get("properties") or {})
     ]
-    return identity_from_links(links)
+    return identity_from_links(links, mode)
 
 
 def looks_anonymous(distinct_id: str, properties: Mapping[str, Any]) -> bool:

@@ -57,15 +57,30 @@ def test_warnings_fail_only_at_the_warnings_level(
     def anonymous_visitors(client: Client) -> None:
         clean_launch(client)
         client.track("$device:9f2c", "$experiment_started",
-                     {"Experiment name": EXPERIMENT, "Variant name": "grid"})  # fmt: skip
-        client.track("$device:9f2c", "Page viewed")
+                     {"Experiment name": EXPERIMENT, "Variant name": "grid",
+                      "$device_id": "9f2c"})  # fmt: skip
+        client.track("$device:9f2c", "Page viewed", {"$device_id": "9f2c"})
+        client.track("$device:77aa", "$experiment_started",
+                     {"Experiment name": EXPERIMENT, "Variant name": "list",
+                      "$device_id": "77aa"})  # fmt: skip
+        client.track("$device:77aa", "Page viewed", {"$device_id": "77aa"})
 
     feed(mixtrack_collector, anonymous_visitors)
     base = ["audit", "--collector", mixtrack_collector.url, "--json"]
+    # Visitors who never sign up are ordinary traffic, not a launch warning.
+    assert main([*base, "--fail-on", "warnings"]) == 0
+    capsys.readouterr()
+
+    # One of them logs in, but the app sends the login without $user_id: the join is broken.
+    client = Client("tok", api_host=mixtrack_collector.url)
+    client.track("user-77", "Order completed", {"$device_id": "77aa"})
+    assert client.shutdown(timeout=10)
     assert main([*base, "--fail-on", "errors"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert main([*base, "--fail-on", "warnings"]) == 1
-    assert [f["code"] for f in body["findings"]] == ["unidentified_anonymous"]
+    [finding] = body["findings"]
+    assert finding["code"] == "unjoined_identity" and finding["count"] == 1
+    assert finding["examples"][0]["distinct_id"] == "$device:77aa"
 
 
 def collector_db(tmp_path: Path, launch: Launch) -> Path:
