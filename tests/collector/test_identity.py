@@ -86,14 +86,14 @@ def login_story(collector: Collector) -> None:
                 "$experiment_started",
                 "$device:d1",
                 **{"$device_id": "d1", "Experiment name": "checkout", "Variant name": "treatment"},
-            ),  # fmt: skip
+            ),
             event("$identify", "user-1", **{"$anon_distinct_id": "$device:d1"}),
             event("Order completed", "user-1", **{"$device_id": "d1", "$user_id": "user-1"}),
             event(
                 "$experiment_started",
                 "anon-9",
                 **{"Experiment name": "checkout", "Variant name": "control"},
-            ),  # fmt: skip
+            ),
             event("$identify", "user-9", **{"$anon_distinct_id": "anon-9"}),
             event("Order completed", "user-9"),
         ],

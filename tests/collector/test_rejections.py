@@ -166,7 +166,10 @@ def test_half_an_emoji_in_json_becomes_the_replacement_character(
     body = (
         '[{"event": "Cut", "properties": {"token": "tok", "distinct_id": "u", "s": "ab\\ud83d"}},'
     )
-    body += '{"event": "Whole", "properties": {"token": "tok", "distinct_id": "u", "s": "\\ud83d\\ude00"}}]'
+    body += (
+        '{"event": "Whole", "properties": {"token": "tok", "distinct_id": "u",'
+        ' "s": "\\ud83d\\ude00"}}]'
+    )
     assert http.post("/track", data={"data": body}).content == b"1"
     stored = {e["event"]: e["properties"]["s"] for e in collector.events()}
     assert stored == {"Cut": "ab\ufffd", "Whole": "😀"}
