@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from django.core import signing
+from django.http import HttpResponse
 from mixtrack_django.request import cookie_salt
 
 EXPOSURE = "$experiment_started"
@@ -16,8 +16,11 @@ COOKIE = "mixtrack_anon"
 
 
 def _cookie_for(anon_id: str) -> str:
-    """The signed cookie the middleware would set for ``anon_id`` (same SECRET_KEY)."""
-    return signing.get_cookie_signer(salt=COOKIE + cookie_salt(COOKIE)).sign(anon_id)
+    """The signed cookie the middleware would set for ``anon_id`` (same SECRET_KEY), made by
+    the public call the middleware makes: how Django derives the signing key changes."""
+    response = HttpResponse()
+    response.set_signed_cookie(COOKIE, anon_id, salt=cookie_salt(COOKIE))
+    return response.cookies[COOKIE].value
 
 
 def test_cache_ledger_exposes_once_across_gunicorn_workers(
