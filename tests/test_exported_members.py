@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "mixtrack.audit",
     "mixtrack.importer",
     "mixtrack.demo",
+    "mixtrack.protocol.identity",
     "mixtrack_flask",
     "mixtrack_flags",
 ]
