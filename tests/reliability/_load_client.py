@@ -22,17 +22,8 @@ def main() -> None:
         time.sleep(0.005)
     client.shutdown(20)
     stats = client.stats()
-    print(
-        json.dumps(
-            {
-                "tag": tag,
-                "enqueued": stats.enqueued,
-                "sent": stats.sent,
-                "rejected": stats.rejected,
-                "dropped": stats.dropped,
-            }
-        )
-    )
+    print(json.dumps({"tag": tag, "enqueued": stats.enqueued, "sent": stats.sent,
+                      "rejected": stats.rejected, "dropped": stats.dropped}))
 
 
 if __name__ == "__main__":

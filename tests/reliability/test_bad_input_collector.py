@@ -142,10 +142,8 @@ queries = st.one_of(
 )
 @given(
     method=st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "OPTIONS", "DELETE"]),
-    path=st.one_of(
-        st.sampled_from(ENDPOINTS),
-        st.text(max_size=15).map(lambda t: "/" + t.encode("utf-8").hex()[:20]),
-    ),
+    path=st.one_of(st.sampled_from(ENDPOINTS), st.text(max_size=15).map(
+        lambda t: "/" + t.encode("utf-8").hex()[:20])),
     query=queries,
     payload=bodies(),
     auth=st.one_of(st.none(), st.text(max_size=20)),
@@ -164,10 +162,7 @@ def test_bad_requests_get_clear_answers_and_lose_nothing(
 def test_huge_body_is_refused_clearly(collector):
     events = [{"event": "Big", "properties": {"token": TOKEN, "blob": "x" * 1000}}] * 12_000
     status, answer = raw(
-        collector,
-        "POST",
-        "/import",
-        {"Content-Type": "application/json"},
+        collector, "POST", "/import", {"Content-Type": "application/json"},
         json.dumps(events).encode(),
     )
     check_answer(status, answer)
@@ -181,11 +176,8 @@ def test_gzip_bomb_is_refused_without_inflating_it(collector):
     bomb = b"".join(packer.compress(chunk) for _ in range(256)) + packer.flush()  # 256 MiB
     assert len(bomb) < 1 << 20
     status, answer = raw(
-        collector,
-        "POST",
-        "/import",
-        {"Content-Type": "application/json", "Content-Encoding": "gzip"},
-        bomb,
+        collector, "POST", "/import",
+        {"Content-Type": "application/json", "Content-Encoding": "gzip"}, bomb,
     )
     check_answer(status, answer)
     assert status in (400, 413), (status, answer[:200])

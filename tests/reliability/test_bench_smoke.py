@@ -14,23 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_quick_bench_writes_the_summary(tmp_path):
     output = tmp_path / "bench.json"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--quick",
-            "--scenario",
-            "latency",
-            "--libraries",
-            "mixtrack,mixpanel-buffered",
-            "--no-chart",
-            "--output",
-            str(output),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-m", "bench", "--quick", "--scenario", "latency",
+         "--libraries", "mixtrack,mixpanel-buffered", "--no-chart", "--output", str(output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     doc = json.loads(output.read_text())

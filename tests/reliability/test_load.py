@@ -38,21 +38,9 @@ def test_collector_under_sustained_load_stores_everything_and_holds_memory(tmp_p
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mixtrack.cli",
-            "collector",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "load.sqlite3"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
+        [sys.executable, "-m", "mixtrack.cli", "collector", "--host", "127.0.0.1",
+         "--port", str(port), "--db", str(tmp_path / "load.sqlite3")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
     )
     clients: list[subprocess.Popen[str]] = []
     try:
@@ -68,18 +56,9 @@ def test_collector_under_sustained_load_stores_everything_and_holds_memory(tmp_p
         collector = psutil.Process(server.pid)
         clients = [
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.reliability._load_client",
-                    url,
-                    f"load-{n}",
-                    str(SECONDS),
-                    str(RATE),
-                ],
-                stdout=subprocess.PIPE,
-                text=True,
-                cwd=ROOT,
+                [sys.executable, "-m", "tests.reliability._load_client", url, f"load-{n}",
+                 str(SECONDS), str(RATE)],
+                stdout=subprocess.PIPE, text=True, cwd=ROOT,
             )
             for n in range(PROCESSES)
         ]

@@ -57,22 +57,11 @@ def test_gunicorn_preload_three_workers_every_request_once(mixtrack_collector, t
     log = (tmp_path / "gunicorn.log").open("wb")
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--preload",
-            "--workers",
-            "3",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--graceful-timeout",
-            "15",
+            sys.executable, "-m", "gunicorn", "--preload", "--workers", "3",
+            "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "15",
             "tests.reliability._wsgi_app:app",
         ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:
         wait_listening(port, proc)
@@ -192,8 +181,7 @@ def test_fork_while_threads_track_heavily_child_never_deadlocks(mixtrack_collect
                     try:
                         for seq in range(20):
                             client.track(
-                                f"fork-{round_}",
-                                "Child event",
+                                f"fork-{round_}", "Child event",
                                 {"tag": f"fork-round-{round_}", "seq": seq},
                             )
                         code = 0 if client.flush(10) else 3
