@@ -69,7 +69,9 @@ def retry_policy(
 
     return {
         "retry": tenacity.retry_if_exception_type((TransportError, RetryableAnswer)),
-        "stop": (tenacity.stop_after_attempt(config.max_attempts) | _PastDeadline()),
+        "stop": (
+            tenacity.stop_after_attempt(config.max_attempts) | _PastDeadline()
+        ),
         "wait": _WaitRetryAfter(config),
         "before_sleep": on_retry,
         "reraise": True,
