@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mixtrack._config import Config
 from mixtrack._context import context
+from mixtrack._flush_after import AsyncFlushAfter, FlushAfter
 from mixtrack._stats import Stats
 from mixtrack._version import __version__
 from mixtrack.aio import AsyncClient
@@ -25,10 +26,12 @@ from mixtrack.errors import (
 
 __all__ = [
     "AsyncClient",
+    "AsyncFlushAfter",
     "Client",
     "Config",
     "ConfigError",
     "DeliveryError",
+    "FlushAfter",
     "HTTPStatusError",
     "MixtrackError",
     "RetriesExhausted",

@@ -9,6 +9,7 @@ from typing import Any
 
 from mixtrack._api import Calls
 from mixtrack._config import Config
+from mixtrack._flush_after import FlushAfter
 from mixtrack._lifecycle import build_config, register, report_drops
 from mixtrack._message import InsertIds
 from mixtrack._queue import Dropped, MessageQueue
@@ -110,6 +111,17 @@ class Client(Calls):
         if target and not self._worker.started and not self._queue.closed:
             self._worker.start()
         return self._queue.wait_settled(target, deadline)
+
+    def flush_after(self, timeout: float = 5.0) -> FlushAfter:
+        """A decorator and context manager that flushes when the wrapped code returns or
+        raises, so a serverless handler or script that is frozen or exits right after loses
+        nothing; see :class:`~mixtrack.FlushAfter`.
+
+        >>> @client.flush_after(timeout=2.0)  # doctest: +SKIP
+        ... def handler(event, context):
+        ...     client.track(event["user"], "Invoked")
+        """
+        return FlushAfter(self, timeout)
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)

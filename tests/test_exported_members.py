@@ -21,8 +21,13 @@ PUBLIC_MODULES = [
     "mixtrack.importer",
     "mixtrack.demo",
     "mixtrack.protocol.identity",
+    "mixtrack.web",
     "mixtrack_flask",
+    "mixtrack_fastapi",
     "mixtrack_flags",
+    "mixtrack_celery",
+    "mixtrack_rq",
+    "mixtrack.web.visible",
 ]
 
 
@@ -50,6 +55,8 @@ def test_the_design_names_are_exported():
         "TransportError",
         "HTTPStatusError",
         "RetriesExhausted",
+        "FlushAfter",
+        "AsyncFlushAfter",
     ]:
         assert name in mixtrack.__all__
 
@@ -60,3 +67,46 @@ def test_exception_tree():
     for cls in (mixtrack.TransportError, mixtrack.HTTPStatusError, mixtrack.RetriesExhausted):
         assert issubclass(cls, mixtrack.DeliveryError)
         assert issubclass(cls, mixtrack.MixtrackError)
+
+
+def test_the_job_integrations_export_their_design_names():
+    import mixtrack_celery
+    import mixtrack_rq
+
+    assert "instrument" in mixtrack_celery.__all__
+    assert "Worker" in mixtrack_rq.__all__
+    assert callable(mixtrack.Client.flush_after)
+    assert callable(mixtrack.AsyncClient.flush_after)
+
+
+def test_the_web_layer_names_are_exported():
+    import mixtrack_fastapi
+
+    import mixtrack.web
+
+    for name in [
+        "WebApp",
+        "RequestTracker",
+        "RequestInfo",
+        "OPTIONS",
+        "Endpoints",
+        "read_settings",
+    ]:
+        assert name in mixtrack.web.__all__
+    for name in ["Mixtrack", "get_tracker", "CurrentTracker"]:
+        assert name in mixtrack_fastapi.__all__
+
+
+def test_the_exposure_when_visible_names_are_there():
+    from mixtrack_django.templatetags.mixtrack import register
+
+    import mixtrack.web.visible as visible
+    from mixtrack.testing import capture
+
+    assert {"experiment", "exposure_attrs", "mixtrack_script"} <= set(register.tags)
+    events = capture()
+    app = mixtrack.web.WebApp(events.client, flags={"x": {"a": 100}}, secret="s")
+    assert {"experiment", "exposure_attrs", "mixtrack_script"} <= set(app.helpers)
+    assert app.endpoints.match("GET", visible.SCRIPT_PATH) is not None
+    assert app.endpoints.match("POST", visible.ENDPOINT_PATH) is not None
+    events.client.shutdown()

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 import mixtrack
-from mixtrack.exposure import Experiments, Ledger, MemoryLedger, RedisLedger
+from mixtrack.exposure import Ledger, MemoryLedger, RedisLedger
 from mixtrack.flags import StaticFlags
-from mixtrack_django._settings import Options, import_object, read_options
+from mixtrack.web import WebApp
+from mixtrack_django._settings import Options, SettingsError, import_object, read_options
 from mixtrack_django.ledger import CacheLedger
 
 __all__ = ["Mixtrack", "get_mixtrack", "reload"]
@@ -26,21 +26,21 @@ def _flags(value: Any) -> Any:
         try:
             return StaticFlags(value)
         except mixtrack.ConfigError as exc:
-            raise ImproperlyConfigured(f"MIXTRACK['FLAGS']: {exc}") from exc
+            raise SettingsError(f"MIXTRACK['FLAGS']: {exc}") from exc
     if isinstance(value, Path) or (
         isinstance(value, str) and value.endswith((".json", ".yaml", ".yml"))
     ):
         try:
             return StaticFlags(str(value))
         except (mixtrack.ConfigError, OSError) as exc:
-            raise ImproperlyConfigured(f"MIXTRACK['FLAGS'] = {str(value)!r}: {exc}") from exc
+            raise SettingsError(f"MIXTRACK['FLAGS'] = {str(value)!r}: {exc}") from exc
     if isinstance(value, str):
         value = import_object("FLAGS", value)
         # A class or factory function: call it once to get the provider.
         if not callable(getattr(value, "evaluate", None)) and callable(value):
             value = value()
     if not callable(getattr(value, "evaluate", None)):
-        raise ImproperlyConfigured(
+        raise SettingsError(
             "MIXTRACK['FLAGS'] must be a FlagProvider (an object with "
             "evaluate(distinct_id, experiment, attributes)), its dotted path, a dict for "
             f"StaticFlags or a .json/.yaml file, got {value!r}"
@@ -52,7 +52,7 @@ def _ledger(options: Options) -> Ledger:
     spec = options.ledger
     if spec == "cache":
         if options.ledger_cache not in settings.CACHES:
-            raise ImproperlyConfigured(
+            raise SettingsError(
                 f"MIXTRACK['LEDGER_CACHE'] = {options.ledger_cache!r} is not in "
                 f"settings.CACHES (aliases: {', '.join(settings.CACHES) or 'none'}); "
                 "name one of them or set MIXTRACK['LEDGER'] to 'memory' or a redis:// URL"
@@ -64,7 +64,7 @@ def _ledger(options: Options) -> Ledger:
         try:
             return RedisLedger(spec, ttl=options.ledger_ttl)
         except ImportError as exc:
-            raise ImproperlyConfigured(
+            raise SettingsError(
                 f"MIXTRACK['LEDGER'] = {spec!r} needs the redis package: "
                 "pip install 'mixtrack[redis]'"
             ) from exc
@@ -74,20 +74,16 @@ def _ledger(options: Options) -> Ledger:
 def _client(options: Options) -> tuple[Any, bool]:
     if options.client is not None:
         return options.client, False
-    overrides: dict[str, Any] = dict(options.client_options)
-    if options.token is not None:
-        overrides["token"] = options.token
-    if options.api_host is not None:
-        overrides["api_host"] = options.api_host
+    overrides: dict[str, Any] = {**options.client_options, **options.client_kwargs}
     try:
         return mixtrack.Client(config=mixtrack.Config.from_env(**overrides)), True
     except mixtrack.ConfigError as exc:
-        raise ImproperlyConfigured(
+        raise SettingsError(
             f"settings.MIXTRACK: {exc}. Set MIXTRACK['TOKEN'] and MIXTRACK['API_HOST'] "
             "(or the MIXTRACK_TOKEN / MIXTRACK_API_HOST environment variables)"
         ) from exc
     except TypeError as exc:
-        raise ImproperlyConfigured(
+        raise SettingsError(
             f"MIXTRACK['CLIENT_OPTIONS']: {exc}; use the field names of mixtrack.Config"
         ) from exc
 
@@ -106,12 +102,17 @@ class Mixtrack:
         self.flags = _flags(self.options.flags)
         self.ledger = _ledger(self.options)
         self.client, self._owns_client = _client(self.options)
-        self.experiments = Experiments(
+        #: the framework-free part: settings, signer, experiments, endpoints, helpers
+        self.web = WebApp(
             self.client,
-            self.flags,
+            flags=self.flags,
             ledger=self.ledger,
+            settings=self.options.web,
+            secret=settings.SECRET_KEY,
+            secret_fallbacks=tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())),
             on_ledger_error=self.options.on_ledger_error,  # type: ignore[arg-type]
         )
+        self.experiments = self.web.experiments
 
     def close(self, timeout: float = 5.0) -> None:
         """Deliver what is queued and stop the client, if this plugin created it."""

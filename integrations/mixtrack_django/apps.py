@@ -16,7 +16,7 @@ __all__ = ["MixtrackConfig"]
 
 
 def _settings_changed(sender: Any, setting: str, **kwargs: Any) -> None:
-    if setting in ("MIXTRACK", "CACHES"):
+    if setting in ("MIXTRACK", "CACHES", "SECRET_KEY", "SECRET_KEY_FALLBACKS"):
         from mixtrack_django._runtime import reload
 
         reload()

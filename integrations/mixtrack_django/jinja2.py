@@ -23,47 +23,28 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
-from django import template
 
-from mixtrack.exposure import Variant
-from mixtrack_django.templatetags.mixtrack import event_properties, plain_text, tracker_for
+from mixtrack.web import template_globals
+from mixtrack_django._runtime import get_mixtrack
+from mixtrack_django.request import RequestTracker
+from mixtrack_django.templatetags.mixtrack import tracker_for
 
 __all__ = ["environment", "install"]
 
 
-@jinja2.pass_context
-def experiment(context: jinja2.runtime.Context, name: str, **attributes: Any) -> Variant:
-    """Evaluate ``name`` for the request's visitor and mark the exposure; returns the Variant."""
-    variant = tracker_for(context, "experiment()").variant(name, attributes or None)
-    variant.expose()
-    return variant
-
-
-def expose(variant: Variant) -> str:
-    """Mark a variant computed in the view as shown; renders nothing."""
-    if not isinstance(variant, Variant):
-        raise template.TemplateSyntaxError(
-            f"expose() needs a Variant (from request.mixtrack.variant), got {variant!r}"
-        )
-    variant.expose()
-    return ""
-
-
-@jinja2.pass_context
-def track(context: jinja2.runtime.Context, event: str, **properties: Any) -> str:
-    """Track ``event`` when the response is delivered; renders nothing."""
-    tracker_for(context, "track()").track_on_delivery(
-        plain_text(event), event_properties(properties)
-    )
-    return ""
+def _tracker(context: jinja2.runtime.Context) -> RequestTracker:
+    return tracker_for(context, "mixtrack Jinja globals")
 
 
 def install(env: jinja2.Environment) -> jinja2.Environment:
-    """Add ``experiment``, ``expose`` and ``track`` to ``env.globals``; returns ``env``.
+    """Add ``experiment``, ``expose``, ``track`` (and any helper other mixtrack features
+    add) to ``env.globals``; returns ``env``.
 
     >>> env = install(jinja2.Environment())  # doctest: +SKIP
     """
-    env.globals.update(experiment=experiment, expose=expose, track=track)
+    env.globals.update(
+        template_globals(get_mixtrack().web, _tracker, jinja2.pass_context)  # type: ignore[arg-type]
+    )
     return env
 
 

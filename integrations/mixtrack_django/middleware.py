@@ -28,12 +28,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.core.signing import BadSignature
-from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 
+from mixtrack.web import Endpoint, serve_endpoint
 from mixtrack_django._runtime import get_mixtrack
-from mixtrack_django.request import RequestTracker, cookie_salt
+from mixtrack_django.request import RequestTracker
 
 __all__ = ["MixtrackMiddleware"]
 
@@ -52,7 +58,7 @@ class _Watch:
     def _finish(self, *, ok: bool) -> None:
         if not self._done:
             self._done = True
-            self._tracker.commit() if ok else self._tracker.discard()
+            self._tracker.settle(ok)
 
     def close(self) -> None:
         # Django calls this from response.close(), after the server sent what it got;
@@ -72,7 +78,7 @@ class _WatchedStream(_Watch):
 
     def __next__(self) -> Any:
         try:
-            with self._tracker.scope.bound():
+            with self._tracker.bound():
                 return next(self._chunks)
         except StopIteration:
             self._finish(ok=True)
@@ -94,7 +100,7 @@ class _WatchedAsyncStream(_Watch):
 
     async def __anext__(self) -> Any:
         try:
-            with self._tracker.scope.bound():
+            with self._tracker.bound():
                 return await self._chunks.__anext__()
         except StopAsyncIteration:
             self._finish(ok=True)
@@ -126,8 +132,11 @@ class MixtrackMiddleware:
         if self.is_async:
             return self.__acall__(request)
         tracker = self._begin(request)
+        endpoint = tracker.app.endpoints.match(request.method or "GET", request.path)
+        if endpoint is not None:
+            return self._serve(request, tracker, endpoint)
         try:
-            with tracker.scope.bound():
+            with tracker.bound():
                 response = self.get_response(request)
         except BaseException:
             tracker.discard()
@@ -137,12 +146,15 @@ class MixtrackMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         tracker = self._begin(request)
         auser: Callable[[], Awaitable[Any]] | None = getattr(request, "auser", None)
+        if auser is not None:
+            # Resolve the user here: reading request.user from async code would query
+            # the session database synchronously.
+            tracker.use_user(await auser())
+        endpoint = tracker.app.endpoints.match(request.method or "GET", request.path)
+        if endpoint is not None:
+            return await sync_to_async(self._serve)(request, tracker, endpoint)
         try:
-            if auser is not None:
-                # Resolve the user here: reading request.user from async code would query
-                # the session database synchronously.
-                tracker.set_user(await auser())
-            with tracker.scope.bound():
+            with tracker.bound():
                 response = await self.get_response(request)
         except BaseException:
             tracker.discard()
@@ -152,23 +164,34 @@ class MixtrackMiddleware:
     # -- steps shared by both modes ------------------------------------------------------
 
     def _begin(self, request: HttpRequest) -> RequestTracker:
-        plugin = get_mixtrack()
-        name = plugin.options.cookie_name
-        try:
-            anon_id = request.get_signed_cookie(name, default=None, salt=cookie_salt(name))
-        except BadSignature:  # tampered, or signed with another SECRET_KEY: start afresh
-            anon_id = None
-        tracker = RequestTracker(plugin, request, anon_id)
+        tracker = RequestTracker(get_mixtrack(), request)
         request.mixtrack = tracker  # type: ignore[attr-defined]
         return tracker
+
+    def _serve(
+        self, request: HttpRequest, tracker: RequestTracker, endpoint: Endpoint
+    ) -> HttpResponseBase:
+        answer = serve_endpoint(tracker, endpoint, request.body)
+        response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+        for name, value in answer.headers:
+            response[name] = value
+        self._set_cookie(request, tracker, response)
+        return response
 
     def _finish(
         self, request: HttpRequest, tracker: RequestTracker, response: HttpResponseBase
     ) -> HttpResponseBase:
+        streamed = isinstance(response, StreamingHttpResponse) and not isinstance(
+            response, FileResponse
+        )
+        if streamed and _delivered(response):
+            # The body renders after the headers are sent: fix the device id now, so a
+            # new visitor still gets the cookie that names it.
+            tracker.device_id  # noqa: B018
         self._set_cookie(request, tracker, response)
         if not _delivered(response):
             tracker.discard()
-        elif isinstance(response, StreamingHttpResponse) and not isinstance(response, FileResponse):
+        elif isinstance(response, StreamingHttpResponse) and streamed:
             if response.is_async:
                 response.streaming_content = _WatchedAsyncStream(
                     aiter(response.streaming_content), tracker
@@ -185,16 +208,13 @@ class MixtrackMiddleware:
     def _set_cookie(
         self, request: HttpRequest, tracker: RequestTracker, response: HttpResponseBase
     ) -> None:
-        if not tracker.cookie_changed:
-            return
-        options = tracker.plugin.options
-        secure = request.is_secure() if options.cookie_secure is None else options.cookie_secure
-        response.set_signed_cookie(
-            options.cookie_name,
-            tracker.anon_id,
-            salt=cookie_salt(options.cookie_name),
-            max_age=options.cookie_max_age,
-            secure=secure,
-            httponly=True,
-            samesite=options.cookie_samesite,
-        )
+        for cookie in tracker.response_cookies():
+            response.set_cookie(
+                cookie.name,
+                cookie.value,
+                max_age=cookie.max_age,
+                path=cookie.path,
+                secure=cookie.secure,
+                httponly=cookie.httponly,
+                samesite=cookie.samesite,
+            )

@@ -1,13 +1,17 @@
-"""Login and logout: join the visitor's anonymous and known ids, keep their variants.
+"""Login and logout: join the visitor's device to the user, keep their variants.
 
 Connected by the app config to Django's ``user_logged_in`` and ``user_logged_out``:
 
-- at login, ``client.identify(user_id, anon_id=<cookie id>)`` joins the visitor's
-  pre-login and post-login activity in one identity, ``experiments.identify(...)`` keeps
-  the variant they were shown and prevents a second exposure, and
-  ``MIXTRACK['USER_PROPERTIES']`` (if set) sends ``people_set`` for the user;
-- at logout, the visitor gets a fresh anonymous id (a new cookie), so the next person on
-  the same browser is not mixed up with the one who left.
+- at login, ``request.mixtrack.login_user(user)`` sends ``$identify`` in the project's
+  ID-merge system (``MIXTRACK['IDENTITY']``: ``"simplified"`` or ``"original"``) and links
+  the ids for experiments, so the user keeps the variant they were shown and is not
+  exposed again; ``MIXTRACK['USER_PROPERTIES']`` (if set) sends ``people_set``;
+- at logout, the visitor gets a fresh device id (a new cookie), so the next person on the
+  same browser is not joined to the one who left.
+
+The test client's ``login()`` and ``force_login()`` call ``login()`` on a request that never
+went through the middleware: there is no visit to join, so nothing is identified or
+exposed, and nothing is logged (``manage.py check`` reports a missing middleware).
 """
 
 from __future__ import annotations
@@ -31,23 +35,14 @@ def _tracker(request: HttpRequest | None) -> RequestTracker | None:
 
 
 def on_user_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """Identify the user with the visitor's anonymous id; send their profile properties."""
+    """Identify the user with the visitor's device; send their profile properties."""
     tracker = _tracker(request)
     plugin = tracker.plugin if tracker is not None else get_mixtrack()
     user_id = plugin.options.user_id(user)
     if tracker is not None:
-        anon_id = tracker.anon_id
-        tracker.set_user(user)
-        if anon_id != user_id:
-            plugin.client.identify(user_id, anon_id=anon_id)
-            plugin.experiments.identify(anon_id, user_id)
+        tracker.login_user(user)
     else:
-        logger.warning(
-            "user %r logged in on a request without request.mixtrack: add "
-            "'mixtrack_django.middleware.MixtrackMiddleware' to MIDDLEWARE so the visit "
-            "before login is joined to the user",
-            user_id,
-        )
+        logger.debug("user %r logged in outside MixtrackMiddleware; nothing to join", user_id)
     mapping = plugin.options.user_properties
     if mapping is not None:
         properties = dict(mapping(user) or {})
@@ -56,8 +51,7 @@ def on_user_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwa
 
 
 def on_user_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """Give the browser a fresh anonymous id."""
+    """Give the browser a fresh device id."""
     tracker = _tracker(request)
     if tracker is not None:
-        tracker.set_user(None)
-        tracker.rotate_anonymous_id()
+        tracker.logout()

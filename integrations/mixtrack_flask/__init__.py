@@ -15,7 +15,9 @@ the identity loader, Flask-Login by default) or an anonymous id kept in a signed
     mixtrack_flask.identify(user.id)      # on login, without Flask-Login
 
 In templates: ``{% set variant = experiment("checkout_redesign") %}``, ``{{ expose(variant)
-}}``, ``{{ track_on_render("Viewed pricing", plan=plan) }}``.
+}}``, ``{{ track("Viewed pricing", plan=plan) }}`` (``track_on_render`` is the same).
+
+Outside a request (CLI commands, workers), ``mt.client_for(app)`` is the app's client.
 """
 
 from __future__ import annotations
@@ -78,8 +80,7 @@ def people_set(properties: Mapping[str, Any]) -> None:
 
     >>> mixtrack_flask.people_set({"$name": "Ada", "plan": "pro"})  # doctest: +SKIP
     """
-    state = request_state()
-    state.app_state.client.people_set(state.distinct_id, properties)
+    request_state().people_set(properties)
 
 
 def reset() -> None:

@@ -34,7 +34,7 @@ def checks(
     config = state.client.config
     yield True, f"token: set ({_mask(config.token)}), endpoint /{config.endpoint}"
     if app.secret_key:
-        yield True, "secret_key: set (signs the anonymous-id cookie)"
+        yield True, "secret_key: set (signs the device-id cookie)"
     else:
         yield (
             False,

@@ -6,61 +6,68 @@ so a typo shows up when the app starts, not on the first page view.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
 from mixtrack import Client, ConfigError
-from mixtrack.exposure import Ledger, MemoryLedger, RedisLedger
-from mixtrack.flags import FlagProvider, StaticFlags
+from mixtrack.exposure import Ledger
+from mixtrack.flags import FlagProvider
+from mixtrack.web import OPTIONS, WebSettings, client_options, read_settings
+from mixtrack.web import resolve_flags as web_resolve_flags
+from mixtrack.web import resolve_ledger as web_resolve_ledger
 
-__all__ = ["CONFIG_KEYS", "Settings", "build_client", "resolve_flags", "resolve_ledger"]
+__all__ = [
+    "CONFIG_KEYS",
+    "build_client",
+    "check_config",
+    "read_web_settings",
+    "resolve_flags",
+    "resolve_ledger",
+]
 
+#: Every ``MIXTRACK_*`` key ``init_app`` reads (the shared table, plus Flask's own).
 CONFIG_KEYS = (
-    "MIXTRACK_TOKEN",
-    "MIXTRACK_API_HOST",
-    "MIXTRACK_FLAGS",
-    "MIXTRACK_LEDGER",
-    "MIXTRACK_COOKIE_NAME",
-    "MIXTRACK_COOKIE_MAX_AGE",
-    "MIXTRACK_COOKIE_SECURE",
+    *(option.flask for option in OPTIONS.values()),
+    "MIXTRACK_CLIENT_OPTIONS",
 )
 
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-_FLAG_FILES = (".json", ".yaml", ".yml")
-_TWO_YEARS = 2 * 365 * 24 * 3600
-_COOKIE_NAME = "mixtrack_anon"
+
+def _where(key: str) -> str:
+    return f"MIXTRACK_{key}"
 
 
-@attrs.frozen
-class Settings:
-    """The cookie options of one app (the rest of the config becomes objects)."""
+def check_config(config: Mapping[str, Any]) -> None:
+    """Refuse what cannot work, at setup: no ``SECRET_KEY``, unknown ``MIXTRACK_*`` keys.
 
-    cookie_name: str = _COOKIE_NAME
-    cookie_max_age: int = _TWO_YEARS
-    cookie_secure: bool = False
+    >>> check_config({"SECRET_KEY": "dev", "MIXTRACK_TOKN": "tok"})
+    Traceback (most recent call last):
+    ...
+    mixtrack.errors.ConfigError: unknown config key(s) 'MIXTRACK_TOKN' ...
+    """
+    unknown = sorted(k for k in config if k.startswith("MIXTRACK_") and k not in CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown config key(s) {', '.join(map(repr, unknown))} for mixtrack_flask; "
+            f"the keys are {', '.join(CONFIG_KEYS)}"
+        )
+    if not config.get("SECRET_KEY"):
+        raise ConfigError(
+            "mixtrack_flask signs the device-id cookie with the app's secret key: set "
+            "app.secret_key (SECRET_KEY) before Mixtrack(app) / init_app(app)"
+        )
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        """Read ``MIXTRACK_COOKIE_*``; missing keys keep their defaults."""
-        name = config.get("MIXTRACK_COOKIE_NAME", _COOKIE_NAME)
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"MIXTRACK_COOKIE_NAME must be a non-empty str, got {name!r}")
-        max_age = config.get("MIXTRACK_COOKIE_MAX_AGE", _TWO_YEARS)
-        if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0:
-            raise ConfigError(
-                f"MIXTRACK_COOKIE_MAX_AGE must be a positive number of seconds, got {max_age!r}"
-            )
-        secure = config.get("MIXTRACK_COOKIE_SECURE", False)
-        if not isinstance(secure, bool):
-            raise ConfigError(f"MIXTRACK_COOKIE_SECURE must be True or False, got {secure!r}")
-        return cls(name, max_age, secure)
+
+def read_web_settings(config: Mapping[str, Any]) -> WebSettings:
+    """The shared web settings from ``MIXTRACK_*`` keys (missing keys keep the defaults)."""
+    values = {
+        name: config[option.flask] for name, option in OPTIONS.items() if option.flask in config
+    }
+    return read_settings(values, where=_where)
 
 
 def build_client(config: Mapping[str, Any]) -> Client:
-    """A :class:`mixtrack.Client` from ``MIXTRACK_TOKEN`` / ``MIXTRACK_API_HOST``.
+    """A :class:`mixtrack.Client` from ``MIXTRACK_TOKEN`` / ``MIXTRACK_API_HOST`` (and
+    ``MIXTRACK_DISABLED`` / ``MIXTRACK_INVALID`` when set).
 
     Flask config wins; the ``MIXTRACK_*`` environment variables fill in the rest (so
     ``MIXTRACK_FLUSH_INTERVAL`` and friends work too).
@@ -68,10 +75,13 @@ def build_client(config: Mapping[str, Any]) -> Client:
     >>> build_client({"MIXTRACK_TOKEN": "tok", "MIXTRACK_API_HOST": "http://127.0.0.1:8765"})
     <mixtrack.Client api_host='http://127.0.0.1:8765' endpoint='import'>
     """
-    overrides: dict[str, Any] = {}
-    for key, field in (("MIXTRACK_TOKEN", "token"), ("MIXTRACK_API_HOST", "api_host")):
-        if config.get(key) is not None:
-            overrides[field] = config[key]
+    values = {name: config.get(option.flask) for name, option in OPTIONS.items()}
+    extra = config.get("MIXTRACK_CLIENT_OPTIONS") or {}
+    if not isinstance(extra, Mapping):
+        raise ConfigError(
+            f"MIXTRACK_CLIENT_OPTIONS must be a dict of mixtrack.Config fields, got {extra!r}"
+        )
+    overrides: dict[str, Any] = {**extra, **client_options(values, where=_where)}
     try:
         return Client.from_env(**overrides)
     except ConfigError as exc:
@@ -83,49 +93,13 @@ def build_client(config: Mapping[str, Any]) -> Client:
         raise ConfigError(f"mixtrack_flask: {exc}") from None
 
 
-def _import(path: str) -> Any:
-    module_name, sep, attr = path.partition(":")
-    if not sep:
-        module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
-        raise ConfigError(
-            f"MIXTRACK_FLAGS: {path!r} is not a dotted path like 'myapp.flags:provider'"
-        )
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"MIXTRACK_FLAGS: cannot import {module_name!r} ({exc})") from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ConfigError(f"MIXTRACK_FLAGS: module {module_name!r} has no {attr!r}") from None
-
-
 def resolve_flags(value: Any) -> FlagProvider | None:
-    """``MIXTRACK_FLAGS`` as a provider: an object with ``evaluate``, a mapping (for
-    :class:`~mixtrack.flags.StaticFlags`), a ``.json``/``.yaml`` file, or a dotted path to
-    any of those (or to a zero-argument factory returning a provider). None stays None.
+    """``MIXTRACK_FLAGS`` as a provider (see :func:`mixtrack.web.resolve_flags`).
 
     >>> resolve_flags({"checkout_redesign": {"control": 50, "treatment": 50}})
     StaticFlags(['checkout_redesign'])
     """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if value.endswith(_FLAG_FILES):
-            return StaticFlags(value)
-        value = _import(value)
-        if isinstance(value, type) or (callable(value) and not hasattr(value, "evaluate")):
-            value = value()
-    if isinstance(value, Mapping):
-        return StaticFlags(value)
-    if callable(getattr(value, "evaluate", None)):
-        provider: FlagProvider = value
-        return provider
-    raise ConfigError(
-        f"MIXTRACK_FLAGS must be a flag provider (an object with evaluate()), a dict of "
-        f"experiments, a .json/.yaml file or a dotted path to one, got {type(value).__name__}"
-    )
+    return web_resolve_flags(value, where="MIXTRACK_FLAGS")
 
 
 def resolve_ledger(value: Any) -> Ledger:
@@ -135,20 +109,4 @@ def resolve_ledger(value: Any) -> Ledger:
     >>> resolve_ledger("memory")
     MemoryLedger(max_keys=100000, ttl=None)
     """
-    if value is None or value == "memory":
-        return MemoryLedger()
-    if isinstance(value, str):
-        if value.startswith(_REDIS_SCHEMES):
-            try:
-                return RedisLedger(value)
-            except ImportError as exc:
-                raise ConfigError(f"MIXTRACK_LEDGER={value!r}: {exc}") from None
-            except ValueError as exc:
-                raise ConfigError(f"MIXTRACK_LEDGER={value!r} is not a valid URL: {exc}") from None
-        raise ConfigError(f"MIXTRACK_LEDGER must be 'memory' or a redis:// URL, got {value!r}")
-    if isinstance(value, Ledger):
-        return value
-    raise ConfigError(
-        f"MIXTRACK_LEDGER must be 'memory', a redis:// URL or a Ledger object "
-        f"(add, get, release), got {type(value).__name__}"
-    )
+    return web_resolve_ledger(value, where="MIXTRACK_LEDGER")

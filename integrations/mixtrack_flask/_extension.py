@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_app_context
 
 from mixtrack import Client
 from mixtrack.exposure import Experiments, Ledger
 from mixtrack.flags import FlagProvider
 from mixtrack_flask import _jinja
 from mixtrack_flask._cli import mixtrack_cli
-from mixtrack_flask._config import Settings, build_client, resolve_flags, resolve_ledger
+from mixtrack_flask._config import (
+    build_client,
+    check_config,
+    read_web_settings,
+    resolve_flags,
+    resolve_ledger,
+)
 from mixtrack_flask._identity import IdentityLoader, flask_login, flask_login_identity
 from mixtrack_flask._state import EXTENSION_KEY, MixtrackState, app_state
 
@@ -65,11 +71,15 @@ class Mixtrack:
     def init_app(self, app: Flask) -> None:
         """Read the config, build the per-app state and hook into ``app``.
 
-        Raises :class:`mixtrack.ConfigError` naming the key and value that cannot work.
+        Raises :class:`mixtrack.ConfigError` naming the key and value that cannot work,
+        a missing ``SECRET_KEY`` (it signs the device-id cookie) and unknown ``MIXTRACK_*``
+        keys included.
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError(f"mixtrack_flask is already set up on app {app.name!r}")
         config = app.config
+        check_config(config)
+        settings = read_web_settings(config)
         client = self._client if self._client is not None else build_client(config)
         flags: FlagProvider | None = resolve_flags(
             self._flags if self._flags is not None else config.get("MIXTRACK_FLAGS")
@@ -82,7 +92,7 @@ class Mixtrack:
             client=client,
             flags=flags,
             ledger=ledger,
-            settings=Settings.from_config(config),
+            settings=settings,
             identity_loader=self._identity_loader or flask_login_identity,
         )
         app.extensions[EXTENSION_KEY] = state
@@ -90,7 +100,7 @@ class Mixtrack:
         app.before_request(state.before_request)
         app.after_request(state.after_request)
         app.teardown_request(state.teardown_request)
-        _jinja.register(app)
+        _jinja.register(app, state.web)
         app.cli.add_command(mixtrack_cli)
         if flask_login is not None:
             # Bound methods of the state, which the app keeps alive: blinker's weak
@@ -112,8 +122,22 @@ class Mixtrack:
 
     @property
     def client(self) -> Client:
-        """The current app's :class:`mixtrack.Client`."""
-        return app_state().client
+        """The :class:`mixtrack.Client`: the current app's, or outside any app context,
+        the one app's this extension was set up on (see :meth:`client_for`).
+
+        >>> mt.client.track("user-42", "Exported report")  # in a CLI command  # doctest: +SKIP
+        """
+        if has_app_context() or len(self._apps) != 1:
+            return app_state().client
+        return self._apps[0].client
+
+    def client_for(self, app: Flask) -> Client:
+        """``app``'s :class:`mixtrack.Client`, with or without an app context (scripts,
+        workers, tests): events tracked with it carry no request context.
+
+        >>> mt.client_for(app).track("user-42", "Invoice paid")  # doctest: +SKIP
+        """
+        return app_state(app).client
 
     @property
     def experiments(self) -> Experiments | None:

@@ -1,19 +1,16 @@
-"""Who the visitor is: a logged-in user from the identity loader, else an anonymous id
-kept in a cookie signed with the app's secret key."""
+"""Who the visitor is: a logged-in user from the identity loader, else the device id kept
+in a cookie signed with the app's secret key (see :mod:`mixtrack.web`)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import current_app
 
-from mixtrack import ConfigError
+from mixtrack.web import anonymous_distinct_id, new_device_id
 
 __all__ = [
-    "AnonymousIds",
     "IdentityLoader",
     "flask_login",
     "flask_login_identity",
@@ -23,8 +20,6 @@ __all__ = [
 IdentityLoader = Callable[[], "str | int | None"]
 """Returns the logged-in user's distinct_id for the current request, or None."""
 
-_SALT = "mixtrack-anonymous-id"
-
 flask_login: Any
 try:
     import flask_login  # type: ignore[import-untyped,no-redef]
@@ -33,8 +28,8 @@ except ImportError:  # Flask-Login is optional
 
 
 def new_anonymous_id() -> str:
-    """A fresh anonymous distinct_id: ``anon-`` and 32 random hex digits."""
-    return "anon-" + uuid.uuid4().hex
+    """A fresh anonymous distinct_id: ``$device:<uuid>``, as in every mixtrack framework."""
+    return anonymous_distinct_id(new_device_id())
 
 
 def flask_login_identity() -> str | None:
@@ -49,40 +44,3 @@ def flask_login_identity() -> str | None:
         return None
     user_id = user.get_id()
     return None if user_id is None else str(user_id)
-
-
-class AnonymousIds:
-    """Signs anonymous ids for the cookie and reads them back, refusing forged ones.
-
-    The key is the app's ``SECRET_KEY`` (``SECRET_KEY_FALLBACKS`` still verify, so keys
-    can be rotated), read on every use because apps often set it after ``init_app``.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        self._app = app
-
-    def _serializer(self) -> URLSafeSerializer:
-        secret = self._app.secret_key
-        if not secret:
-            raise ConfigError(
-                "mixtrack_flask signs the anonymous-id cookie with the app's secret key: "
-                "set app.secret_key (SECRET_KEY) before serving requests"
-            )
-        fallbacks = list(self._app.config.get("SECRET_KEY_FALLBACKS") or ())
-        # itsdangerous signs with the last key and verifies with all of them.
-        return URLSafeSerializer([*fallbacks, secret], salt=_SALT)
-
-    def dumps(self, anon_id: str) -> str:
-        """The cookie value for ``anon_id``."""
-        value = self._serializer().dumps(anon_id)
-        return value if isinstance(value, str) else value.decode()
-
-    def loads(self, cookie: str | None) -> str | None:
-        """The anonymous id in ``cookie``, or None when missing, tampered with or malformed."""
-        if not cookie:
-            return None
-        try:
-            value = self._serializer().loads(cookie)
-        except BadSignature:
-            return None
-        return value if isinstance(value, str) and value else None

@@ -1,156 +1,72 @@
-"""One request's tracking: the visitor's identity, and what is held until delivery.
+"""The request being served: a :class:`mixtrack.web.RequestTracker`, settled on delivery.
 
-Exposures made while the request renders go into an exposure scope, and events from
-``track_on_render`` wait beside them. Both are sent when the server has delivered the
-response with a non-error status, below 400 (for a streamed body: after its last chunk), and
-dropped when the view or template raised, the status is 4xx or 5xx, or the stream broke off.
+Exposures made while the request renders are held by the tracker, and events from the
+template's ``track()`` wait beside them. Both are sent when the server has delivered the
+response with a non-error status, below 400 (for a streamed body: after its last chunk),
+and dropped when the view or template raised, the status is 4xx or 5xx, or the stream
+broke off.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from flask import Response
+from flask import Request, Response
 
-from mixtrack import ConfigError
-from mixtrack.exposure import RequestScope, Variant
+from mixtrack.exposure import RequestScope
+from mixtrack.web import RequestInfo, RequestTracker, WebApp
 
-if TYPE_CHECKING:
-    from mixtrack_flask._state import MixtrackState
-
-__all__ = ["RequestState"]
+__all__ = ["RequestState", "request_info"]
 
 logger = logging.getLogger("mixtrack.flask")
 
 
-class RequestState:
+def request_info(request: Request) -> RequestInfo:
+    """The framework-free description of a Flask request."""
+    return RequestInfo(
+        method=request.method,
+        url=request.url,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        client_ip=request.remote_addr,
+        cookies=request.cookies,
+    )
+
+
+class RequestState(RequestTracker):
     """Tracking for the request being served; reach it through the module helpers.
 
-    ``cookie`` is the anonymous id read from the request's cookie (None when absent or
-    forged). The scope is entered here, in the request's context, so every ``expose()``
-    made while the request is handled is held by it.
+    The request's exposure scope is made current here, in the request's context, so every
+    ``expose()`` made while the request is handled is held by it.
     """
 
-    def __init__(self, app_state: MixtrackState, anon_id: str | None) -> None:
-        self.app_state = app_state
-        self._anon_id = anon_id
-        self.cookie_action: str | None = None  # "set" or "delete" on the response
-        self._user_id: str | None = None
-        self._loaded = False
-        self._loaded_user: str | None = None
-        self._variants: dict[tuple[str, str], Variant] = {}
-        self._renders: list[tuple[str, str, dict[str, Any], float]] = []
-        self._lock = threading.Lock()
-        self._settled = False
+    def __init__(
+        self, web: WebApp, request: Request, user_loader: Callable[[], Any] | None
+    ) -> None:
+        super().__init__(web, request_info(request), user_loader=user_loader)
         self.awaiting_close = False
         self.delivered = False
-        self.scope: RequestScope | None = None
-        experiments = app_state.experiments
-        if experiments is not None:
-            self.scope = experiments.request_scope()
+        if self.scope is not None:
             self.scope.__enter__()
 
-    # -- identity ------------------------------------------------------------------------
-
-    def _user(self) -> str | None:
-        if self._user_id is not None:
-            return self._user_id
-        if not self._loaded:
-            loaded = self.app_state.identity_loader()
-            self._loaded_user = None if loaded in (None, "") else str(loaded)
-            self._loaded = True
-        return self._loaded_user
+    # Names of earlier releases, kept working.
+    def track_on_render(self, event: str, properties: Any = None) -> bool:
+        """Old name of :meth:`track_on_delivery`."""
+        return self.track_on_delivery(event, properties, source="track_on_render()")
 
     @property
-    def distinct_id(self) -> str:
-        """The user's id when logged in, else the anonymous id (created on first use)."""
-        return self._user() or self.anon_id
-
-    @property
-    def anon_id(self) -> str:
-        """The visitor's anonymous id; a new one is made (and set as cookie) if needed."""
-        if self._anon_id is None:
-            self._anon_id = self.app_state.new_anonymous_id()
-            self.cookie_action = "set"
-        return self._anon_id
-
-    @property
-    def cookie_value(self) -> str | None:
-        """The anonymous id for the cookie (None once it was joined to a user)."""
-        return self._anon_id
-
-    def login(self, user_id: str | int) -> bool:
-        """The visitor is ``user_id`` from now on; join the anonymous history to them.
-
-        Sends ``$identify`` and links the ids in the experiments ledger, so the user keeps
-        the variant seen anonymously and is not exposed again. The anonymous id is then
-        used up: the cookie is removed, and logging out starts a fresh one. Returns True
-        when an anonymous id was joined.
-        """
-        user = str(user_id)
-        anon = self._anon_id
-        self._user_id = user
-        if anon is None or anon == user:
-            return False
-        self.app_state.client.identify(user, anon)
-        if self.app_state.experiments is not None:
-            self.app_state.experiments.identify(anon, user)
-        self._anon_id = None
-        self.cookie_action = "delete"
-        self._variants.clear()
-        return True
-
-    def logout(self) -> None:
-        """The visitor is anonymous again, under a fresh anonymous id."""
-        self._user_id = None
-        self._loaded, self._loaded_user = True, None
-        self._anon_id = self.app_state.new_anonymous_id()
-        self.cookie_action = "set"
-        self._variants.clear()
-
-    # -- events and variants ---------------------------------------------------------------
-
-    def track(self, event: str, properties: Mapping[str, Any] | None, **kwargs: Any) -> None:
-        """``client.track`` for this visitor, sent now."""
-        self.app_state.client.track(self.distinct_id, event, properties, **kwargs)
-
-    def track_on_render(self, event: str, properties: Mapping[str, Any]) -> None:
-        """Hold ``event`` until the response is delivered, like the exposures."""
-        with self._lock:
-            held = not self._settled
-            if held:
-                self._renders.append((self.distinct_id, event, dict(properties), time.time()))
-        if not held:
-            self.track(event, properties)
-
-    def variant(self, experiment: str, attributes: Mapping[str, Any] | None = None) -> Variant:
-        """The visitor's variant of ``experiment``; evaluated once per request (without
-        attributes), never an exposure by itself."""
-        experiments = self.app_state.experiments
-        if experiments is None:
-            raise ConfigError(
-                f"mixtrack_flask: cannot evaluate experiment {experiment!r}: no flag provider; "
-                "set app.config['MIXTRACK_FLAGS'] or pass flags= to Mixtrack()"
-            )
-        who = self.distinct_id
-        if attributes:
-            return experiments.variant(who, experiment, attributes)
-        key = (who, experiment)
-        found = self._variants.get(key)
-        if found is None:
-            found = self._variants[key] = experiments.variant(who, experiment)
-        return found
+    def cookie_value(self) -> str:
+        """The device id the cookie holds."""
+        return self.device_id
 
     # -- delivery --------------------------------------------------------------------------
 
     def respond(self, response: Response) -> None:
         """Called with the final response: settle now (an error status) or when delivered."""
+        self.user_id  # noqa: B018  (the identity loader needs the app context, gone by close)
         if response.status_code >= 400:
-            self.settle(False)
+            self.close_scope(False)
             return
         if response.is_streamed and not response.direct_passthrough:
             response.response = _WatchedBody(response.response, self)
@@ -161,30 +77,17 @@ class RequestState:
 
     def closed(self) -> None:
         """The server closed the response: sent in full, or given up on."""
-        self.settle(self.delivered)
+        self.close_scope(self.delivered)
 
-    def settle(self, delivered: bool) -> None:
+    def close_scope(self, delivered: bool) -> None:
         """Send (``delivered``) or drop what the request held; unbind the scope. Once."""
-        with self._lock:
-            if self._settled:
-                return
-            self._settled = True
-            renders, self._renders = self._renders, []
-        scope = self.scope
+        if self.settled:
+            return
         try:
-            if delivered:
-                if scope is not None:
-                    scope.commit()
-                for distinct_id, event, properties, at in renders:
-                    self.app_state.client.track(distinct_id, event, properties, time=at)
+            self.settle(delivered)
         finally:
-            if scope is not None:
-                _leave(scope)
-
-    @property
-    def settled(self) -> bool:
-        """True once the request's exposures were sent or dropped."""
-        return self._settled
+            if self.scope is not None:
+                _leave(self.scope)
 
 
 def _leave(scope: RequestScope) -> None:
@@ -207,7 +110,7 @@ class _WatchedBody:
         try:
             yield from self._body
         except BaseException:
-            self._state.settle(False)
+            self._state.close_scope(False)
             raise
         self._state.delivered = True
 

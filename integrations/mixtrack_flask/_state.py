@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -11,8 +10,8 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from mixtrack import Client
 from mixtrack.exposure import Experiments, Ledger
 from mixtrack.flags import FlagProvider
-from mixtrack_flask._config import Settings
-from mixtrack_flask._identity import AnonymousIds, IdentityLoader, new_anonymous_id
+from mixtrack.web import WebApp, WebSettings
+from mixtrack_flask._identity import IdentityLoader
 from mixtrack_flask._request import RequestState
 
 __all__ = ["EXTENSION_KEY", "MixtrackState", "app_state", "request_state"]
@@ -35,18 +34,25 @@ class MixtrackState:
         client: Client,
         flags: FlagProvider | None,
         ledger: Ledger,
-        settings: Settings,
+        settings: WebSettings,
         identity_loader: IdentityLoader,
     ) -> None:
         self.app_name = app.name
         self.client = client
-        self.flags = flags
-        self.ledger = ledger
-        self.settings = settings
         self.identity_loader = identity_loader
-        self.experiments = Experiments(client, flags, ledger=ledger) if flags is not None else None
-        self.anonymous = AnonymousIds(app)
-        self.new_anonymous_id: Callable[[], str] = new_anonymous_id
+        #: the framework-free part: settings, signer, experiments, endpoints, helpers
+        self.web = WebApp(
+            client,
+            flags=flags,
+            ledger=ledger,
+            settings=settings,
+            secret=app.secret_key or "",
+            secret_fallbacks=tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()),
+        )
+        self.flags = self.web.flags
+        self.ledger = self.web.ledger
+        self.settings = settings
+        self.experiments: Experiments | None = self.web.experiments
         # The last request served in this context: a server (or test client) that never
         # closes a response has it settled when the next request starts here.
         self._last: ContextVar[RequestState | None] = ContextVar(
@@ -61,21 +67,28 @@ class MixtrackState:
         if state is None:
             last = self._last.get()
             if last is not None and not last.settled:
-                last.settle(last.delivered)
-            cookie = request.cookies.get(self.settings.cookie_name)
-            state = RequestState(self, self.anonymous.loads(cookie) if cookie else None)
+                last.close_scope(last.delivered)
+            state = RequestState(self.web, request, lambda: self.identity_loader())
             setattr(g, _G_KEY, state)
             self._last.set(state)
         return state
 
     # -- hooks -----------------------------------------------------------------------------
 
-    def before_request(self) -> None:
-        """Open the exposure scope before the view runs."""
-        self.current()
+    def before_request(self) -> Response | None:
+        """Open the exposure scope before the view runs; answer mixtrack's own endpoints."""
+        state = self.current()
+        endpoint = self.web.endpoints.match(request.method, request.path)
+        if endpoint is None:
+            return None
+        answer = endpoint(state, request.get_data())
+        response = Response(answer.body, status=answer.status, content_type=answer.content_type)
+        for name, value in answer.headers:
+            response.headers[name] = value
+        return response
 
     def after_request(self, response: Response) -> Response:
-        """Decide when the held exposures go out, and write the anonymous-id cookie."""
+        """Decide when the held exposures go out, and write the device-id cookie."""
         state: RequestState | None = g.get(_G_KEY)
         if state is None:
             return response
@@ -84,25 +97,23 @@ class MixtrackState:
             # so a new anonymous id still gets its cookie.
             state.distinct_id  # noqa: B018
         state.respond(response)
-        settings = self.settings
-        if state.cookie_action == "set" and state.cookie_value is not None:
+        for cookie in state.response_cookies():
             response.set_cookie(
-                settings.cookie_name,
-                self.anonymous.dumps(state.cookie_value),
-                max_age=settings.cookie_max_age,
-                secure=settings.cookie_secure,
-                httponly=True,
-                samesite="Lax",
+                cookie.name,
+                cookie.value,
+                max_age=cookie.max_age,
+                path=cookie.path,
+                secure=cookie.secure,
+                httponly=cookie.httponly,
+                samesite=cookie.samesite,
             )
-        elif state.cookie_action == "delete":
-            response.delete_cookie(settings.cookie_name)
         return response
 
     def teardown_request(self, exc: BaseException | None) -> None:
         """Drop what the request held when it failed or produced no response."""
         state: RequestState | None = g.get(_G_KEY)
         if state is not None and (exc is not None or not state.awaiting_close):
-            state.settle(False)
+            state.close_scope(False)
 
     # -- Flask-Login signals ---------------------------------------------------------------
 

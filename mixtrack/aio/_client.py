@@ -11,6 +11,7 @@ from typing import Any
 
 from mixtrack._api import Calls
 from mixtrack._config import Config
+from mixtrack._flush_after import AsyncFlushAfter
 from mixtrack._lifecycle import build_config, register, report_drops
 from mixtrack._message import InsertIds
 from mixtrack._queue import Dropped, MessageQueue
@@ -167,6 +168,17 @@ class AsyncClient(Calls):
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(worker.progress.wait(), remaining)
         return True
+
+    def flush_after(self, timeout: float = 5.0) -> AsyncFlushAfter:
+        """An async decorator and ``async with`` block that flushes when the wrapped coroutine
+        returns or raises, so a serverless handler loses nothing when it is frozen right after;
+        see :class:`~mixtrack.AsyncFlushAfter`.
+
+        >>> @client.flush_after(timeout=2.0)  # doctest: +SKIP
+        ... async def handler(event, context):
+        ...     client.track(event["user"], "Invoked")
+        """
+        return AsyncFlushAfter(self, timeout)
 
     async def aclose(self, timeout: float | None = None) -> bool:
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)

@@ -46,6 +46,7 @@ from mixtrack.audit._stream import (
     looks_anonymous,
     name_key,
 )
+from mixtrack.audit._unseen import Unseen, unseen
 
 __all__ = [
     "PEEKING_WARNING",
@@ -60,6 +61,7 @@ __all__ = [
     "Readout",
     "SampleRatio",
     "Severity",
+    "Unseen",
     "VariantCount",
     "VariantResult",
     "always_valid_p",
@@ -79,5 +81,6 @@ __all__ = [
     "readout",
     "render_report",
     "run_audit",
+    "unseen",
     "weights_from_flags",
 ]

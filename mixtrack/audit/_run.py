@@ -19,6 +19,7 @@ from mixtrack.audit._plan import parse_weights, weights_from_flags
 from mixtrack.audit._readout import Readout, readout
 from mixtrack.audit._report import render_report, report_json
 from mixtrack.audit._stream import Event, Identity
+from mixtrack.audit._unseen import Unseen, format_unseen, unseen
 
 __all__ = ["AuditOptions", "AuditResult", "parse_plan", "run_audit"]
 
@@ -42,15 +43,21 @@ class AuditResult:
     report: AuditReport
     readout: Readout | None = None
     readout_error: str | None = None
+    #: Per experiment exposed when visible: rendered people who never saw the variant.
+    unseen: Mapping[str, Unseen] = attrs.field(factory=dict)
 
     def text(self) -> str:
         text = render_report(self.report, self.readout)
+        if self.unseen:
+            text += "\n\n" + format_unseen(self.unseen)
         if self.readout_error:
             text += f"\n\nNo readout: {self.readout_error}"
         return text
 
     def as_json(self) -> dict[str, Any]:
-        return report_json(self.report, self.readout, self.readout_error)
+        out = report_json(self.report, self.readout, self.readout_error)
+        out["unseen"] = {name: one.as_json() for name, one in self.unseen.items()}
+        return out
 
 
 def parse_plan(weights: str | None = None, flags: str | None = None) -> Plan | None:
@@ -80,8 +87,13 @@ def run_audit(
         identity=identity,
         srm_threshold=options.srm_threshold,
     )
+    never = {
+        name: one
+        for name, one in unseen(events, identity).items()
+        if options.experiment is None or name == options.experiment
+    }
     if not options.metric:
-        return AuditResult(report)
+        return AuditResult(report, unseen=never)
     try:
         result = readout(
             events,
@@ -92,5 +104,5 @@ def run_audit(
             identity=identity,
         )
     except ValueError as exc:
-        return AuditResult(report, None, str(exc))
-    return AuditResult(report, result)
+        return AuditResult(report, None, str(exc), unseen=never)
+    return AuditResult(report, result, unseen=never)

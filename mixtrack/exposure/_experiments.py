@@ -144,6 +144,36 @@ class Experiments:
         self._count("variants")
         return Variant(experiment, distinct_id, assignment, self._expose)
 
+    def shown(
+        self,
+        distinct_id: str,
+        experiment: str,
+        variant: str,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Variant:
+        """The ``variant`` a page showed ``distinct_id``, ready to :meth:`Variant.expose`.
+
+        For exposures reported after the render (a verified exposure token): the provider
+        is asked again, so a user no longer in the experiment is not exposed, but the
+        variant named is the one that was on screen. ``metadata`` is added to the
+        exposure's properties.
+
+        >>> experiments.shown("user-42", "checkout_redesign", "treatment").expose()
+        ... # doctest: +SKIP
+        True
+        """
+        _check_name("variant name", variant)
+        current = self.variant(distinct_id, experiment)
+        if not current.in_experiment:
+            return current
+        assignment = attrs.evolve(
+            current.assignment,
+            variant=variant,
+            value=current.value if current.name == variant else None,
+            metadata={**current.metadata, **(metadata or {})},
+        )
+        return Variant(experiment, distinct_id, assignment, self._expose)
+
     def _linked(self, distinct_id: str) -> str | None:
         return self._guard.get(link_key(distinct_id))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
@@ -13,6 +14,8 @@ import attrs
 from mixtrack.exposure._exposure import Exposure
 
 __all__ = ["RequestScope"]
+
+logger = logging.getLogger("mixtrack.exposure")
 
 
 @attrs.frozen
@@ -53,6 +56,7 @@ class RequestScope:
         self._send = send
         self._release = release
         self._held: list[Held] = []
+        self._on_commit: list[Callable[[], object]] = []
         self._lock = threading.Lock()
         self._state = "open"
         self._token: Token[RequestScope | None] | None = None
@@ -76,6 +80,18 @@ class RequestScope:
             self._held.append(held)
             return True
 
+    def on_commit(self, callback: Callable[[], object]) -> bool:
+        """Run ``callback`` when the scope commits, never when it discards.
+
+        For what must follow a delivered response as the exposures do (the render record
+        of a variant exposed when visible). False if the scope is already settled.
+        """
+        with self._lock:
+            if self._state != "open":
+                return False
+            self._on_commit.append(callback)
+            return True
+
     def _take(self, state: str) -> list[Held]:
         with self._lock:
             if self._state != "open":
@@ -86,11 +102,21 @@ class RequestScope:
 
     def commit(self) -> int:
         """Send the held exposures; returns how many were handed to the client."""
-        return sum(1 for held in self._take("committed") if self._send(held))
+        sent = sum(1 for held in self._take("committed") if self._send(held))
+        with self._lock:
+            callbacks, self._on_commit = self._on_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # bookkeeping after delivery must not fail the response
+                logger.exception("a request scope's on_commit callback %r failed", callback)
+        return sent
 
     def discard(self) -> int:
         """Send none of the held exposures and free their ledger reservations."""
         held = self._take("discarded")
+        with self._lock:
+            self._on_commit.clear()
         for item in held:
             self._release(item)
         return len(held)

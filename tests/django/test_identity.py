@@ -137,3 +137,39 @@ def test_qa_users_are_marked(plugin: Any, mixtrack_collector: Any) -> None:
     exposure = mixtrack_collector.events(EXPOSURE)[0]["properties"]
     assert exposure["$is_qa_tester"] is True
     assert mixtrack_collector.events("Viewed pricing")[0]["properties"]["$is_qa_tester"] is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", ["simplified", "original"])
+def test_identity_modes_and_context_properties(
+    plugin: Any, mixtrack_collector: Any, settings: Any, mode: str
+) -> None:
+    settings.MIXTRACK = {**settings.MIXTRACK, "IDENTITY": mode}
+    User.objects.create_user("dee", password="pw-dee")
+    http = Client(HTTP_USER_AGENT="curl/8.5.0", HTTP_REFERER="https://news.example/a")
+    http.get("/pricing?utm_source=news")
+    device = http.get("/whoami").json()["anon_id"].removeprefix("$device:")
+    user_id = str(
+        http.post("/login", {"username": "dee", "password": "pw-dee"}).json()["distinct_id"]
+    )
+    http.get("/pricing")
+
+    [identify] = mixtrack_collector.wait_for(1, "$identify", timeout=10)
+    [exposure] = mixtrack_collector.events(EXPOSURE)
+    viewed = mixtrack_collector.wait_for(2, "Viewed pricing", timeout=10)
+    after = viewed[-1]["properties"]
+    assert identify["properties"]["distinct_id"] == user_id
+    assert identify["properties"]["$anon_distinct_id"] == f"$device:{device}"
+    assert exposure["properties"]["distinct_id"] == f"$device:{device}"
+    assert after["distinct_id"] == user_id
+    assert after["$browser"] == "curl" and after["ip"] == "127.0.0.1"
+    assert after["$referring_domain"] == "news.example"
+    assert after["utm_source"] == "news"  # kept for the visit
+    assert after["$current_url"] == "http://testserver/pricing"
+    if mode == "simplified":
+        assert identify["properties"]["$device_id"] == device
+        assert identify["properties"]["$user_id"] == user_id
+        assert exposure["properties"]["$device_id"] == device
+        assert after["$device_id"] == device and after["$user_id"] == user_id
+    else:
+        assert "$device_id" not in after and "$user_id" not in identify["properties"]

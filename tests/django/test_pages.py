@@ -34,12 +34,18 @@ def test_anonymous_cookie_is_signed_and_kept(plugin: Any) -> None:
     cookie = first.cookies["mixtrack_anon"]
     assert cookie["httponly"]
     anon_id = first.json()["anon_id"]
-    assert anon_id.startswith("$device:") and anon_id in cookie.value
+    device_id, signed = anon_id.removeprefix("$device:"), cookie.value
+    assert anon_id.startswith("$device:") and cookie.value.startswith(device_id + ".")
+    assert cookie["max-age"] == 365 * 24 * 3600 and cookie["samesite"] == "Lax"
+    assert not cookie["secure"]  # plain http; https requests get Secure
     assert client.get("/whoami").json()["anon_id"] == anon_id
     assert "mixtrack_anon" not in client.get("/whoami").cookies
 
     client.cookies["mixtrack_anon"] = "forged"
-    assert client.get("/whoami").json()["anon_id"] != "forged"
+    assert client.get("/whoami").json()["anon_id"] != "$device:forged"
+    client.cookies["mixtrack_anon"] = "someone-else." + signed.split(".", 1)[1]
+    assert client.get("/whoami").json()["anon_id"] != "$device:someone-else"
+    assert Client().get("/whoami", secure=True).cookies["mixtrack_anon"]["secure"]
 
 
 def test_template_raising_after_the_tag_sends_nothing(plugin: Any, mixtrack_collector: Any) -> None:
@@ -133,3 +139,23 @@ def test_streaming_response_closed_early_sends_nothing(
     assert mixtrack_collector.events(EXPOSURE) == []
     b"".join(Client().get("/stream").streaming_content)
     assert len(mixtrack_collector.events(EXPOSURE)) == 1
+
+
+def test_a_cookie_of_the_earlier_format_keeps_its_device_id(plugin: Any) -> None:
+    from django.conf import settings
+    from django.core import signing
+
+    from mixtrack.web import CookieSigner
+
+    # What earlier releases set: Django's signed cookie holding "$device:<uuid>".
+    salt = "mixtrack_anon" + "mixtrack_django.anonymous_id:mixtrack_anon"
+    old = signing.get_cookie_signer(salt=salt).sign("$device:0b9f7e3c-2f3a-4f55-9b62-3c5b1e8f2a10")
+    client = Client()
+    client.cookies["mixtrack_anon"] = old
+    answer = client.get("/whoami")
+    assert answer.json()["anon_id"] == "$device:0b9f7e3c-2f3a-4f55-9b62-3c5b1e8f2a10"
+    rewritten = answer.cookies["mixtrack_anon"].value
+    assert (
+        CookieSigner(settings.SECRET_KEY).unsign(rewritten)
+        == "0b9f7e3c-2f3a-4f55-9b62-3c5b1e8f2a10"
+    )

@@ -8,19 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from django.http import HttpResponse
-from mixtrack_django.request import cookie_salt
+from django.conf import settings
+
+from mixtrack.web import CookieSigner
 
 EXPOSURE = "$experiment_started"
 COOKIE = "mixtrack_anon"
 
 
 def _cookie_for(anon_id: str) -> str:
-    """The signed cookie the middleware would set for ``anon_id`` (same SECRET_KEY), made by
-    the public call the middleware makes: how Django derives the signing key changes."""
-    response = HttpResponse()
-    response.set_signed_cookie(COOKIE, anon_id, salt=cookie_salt(COOKIE))
-    return response.cookies[COOKIE].value
+    """The signed cookie the middleware would set for ``anon_id`` (same SECRET_KEY)."""
+    return CookieSigner(settings.SECRET_KEY).sign(anon_id.removeprefix("$device:"))
 
 
 def test_cache_ledger_exposes_once_across_gunicorn_workers(

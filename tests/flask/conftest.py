@@ -56,9 +56,9 @@ def visitor_id(app: Flask, client: Any) -> str:
     state = mixtrack_flask.app_state(app)
     cookie = client.get_cookie(state.settings.cookie_name)
     assert cookie is not None, "no anonymous-id cookie was set"
-    anon = state.anonymous.loads(cookie.value)
-    assert anon is not None
-    return anon
+    device_id = state.web.signer.unsign(cookie.value)
+    assert device_id is not None
+    return "$device:" + device_id
 
 
 @pytest.fixture

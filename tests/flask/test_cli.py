@@ -33,7 +33,7 @@ def test_check_passes_with_a_reachable_collector_and_redis(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "ok    token: set (proj…), endpoint /import"
-    assert lines[1] == "ok    secret_key: set (signs the anonymous-id cookie)"
+    assert lines[1] == "ok    secret_key: set (signs the device-id cookie)"
     assert lines[2] == f"ok    api_host: {mixtrack_collector.url} answered HTTP 200"
     assert lines[3].startswith("ok    ledger: RedisLedger('redis://127.0.0.1:")
     assert lines[4] == "ok    flags: StaticFlags(['pricing_page_layout'])"
@@ -57,8 +57,11 @@ def test_check_reports_an_unreachable_api_host_and_ledger() -> None:
 
 def test_check_with_the_memory_ledger_and_no_flags(mixtrack_collector: Any) -> None:
     app = Flask("plain")
-    app.config.update(MIXTRACK_TOKEN="tok", MIXTRACK_API_HOST=mixtrack_collector.url)
+    app.config.update(
+        SECRET_KEY="s", MIXTRACK_TOKEN="tok", MIXTRACK_API_HOST=mixtrack_collector.url
+    )
     mixtrack_flask.Mixtrack(app)
+    app.secret_key = None  # init_app refuses an app without one; the check still sees it
     result = app.test_cli_runner().invoke(args=["mixtrack", "check"])
     assert result.exit_code == 1  # no SECRET_KEY
     assert "error secret_key: not set" in result.output

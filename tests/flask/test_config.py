@@ -74,17 +74,21 @@ def test_flags_from_a_json_file(tmp_path: Path) -> None:
     [
         (
             {"MIXTRACK_LEDGER": "memcached://127.0.0.1"},
-            "MIXTRACK_LEDGER must be 'memory' or a redis",
+            "MIXTRACK_LEDGER must be 'memory', a redis:// URL or a Ledger, got 'memcached",
         ),
         ({"MIXTRACK_LEDGER": 3}, "MIXTRACK_LEDGER must be 'memory', a redis:// URL or a Ledger"),
         ({"MIXTRACK_FLAGS": ["pricing_page_layout"]}, "MIXTRACK_FLAGS must be a flag provider"),
-        ({"MIXTRACK_FLAGS": "tests.flask.flags_for_tests:NOT_A_PROVIDER"}, "got int"),
+        ({"MIXTRACK_FLAGS": "tests.flask.flags_for_tests:NOT_A_PROVIDER"}, "got 42"),
         ({"MIXTRACK_FLAGS": "tests.flask.no_such_module:FLAGS"}, "cannot import"),
         ({"MIXTRACK_FLAGS": "tests.flask.flags_for_tests:MISSING"}, "has no 'MISSING'"),
         ({"MIXTRACK_FLAGS": "nodots"}, "not a dotted path"),
         ({"MIXTRACK_API_HOST": "127.0.0.1:8765"}, "api_host must be a URL"),
         ({"MIXTRACK_COOKIE_NAME": ""}, "MIXTRACK_COOKIE_NAME"),
-        ({"MIXTRACK_COOKIE_SECURE": "yes"}, "MIXTRACK_COOKIE_SECURE must be True or False"),
+        ({"MIXTRACK_COOKIE_SECURE": "yes"}, "MIXTRACK_COOKIE_SECURE must be True, False or None"),
+        ({"MIXTRACK_IDENTITY": "merged"}, "MIXTRACK_IDENTITY must be 'simplified' or 'original'"),
+        ({"MIXTRACK_TRUSTED_PROXIES": ["10.0.0.300"]}, "MIXTRACK_TRUSTED_PROXIES: '10.0.0.300'"),
+        ({"MIXTRACK_CONTEXT": ["ip", "gps"]}, "MIXTRACK_CONTEXT: unknown context group"),
+        ({"MIXTRACK_TOKN": "tok"}, "unknown config key.*'MIXTRACK_TOKN'"),
     ],
 )
 def test_bad_config_is_a_clear_error(config: dict[str, Any], message: str) -> None:
@@ -95,6 +99,7 @@ def test_bad_config_is_a_clear_error(config: dict[str, Any], message: str) -> No
 def test_a_missing_token_says_where_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MIXTRACK_TOKEN", raising=False)
     app = Flask("tokenless")
+    app.secret_key = "dev"
     with pytest.raises(ConfigError, match=r"set app.config\['MIXTRACK_TOKEN'\]"):
         mixtrack_flask.Mixtrack(app)
 
@@ -102,6 +107,7 @@ def test_a_missing_token_says_where_to_set_it(monkeypatch: pytest.MonkeyPatch) -
 def test_the_token_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIXTRACK_TOKEN", "from-env")
     app = Flask("env")
+    app.secret_key = "dev"
     mixtrack_flask.Mixtrack(app)
     assert mixtrack_flask.app_state(app).client.config.token == "from-env"
 
@@ -118,16 +124,11 @@ def test_experiments_without_flags_is_a_clear_error(make_app: Any) -> None:
         app.test_client().get("/", buffered=True)
 
 
-def test_a_missing_secret_key_is_a_clear_error(make_app: Any) -> None:
-    app = make_app(SECRET_KEY=None)
-
-    @app.get("/")
-    def page() -> str:
-        return mixtrack_flask.distinct_id()
-
-    app.testing = True
-    with pytest.raises(ConfigError, match=r"set app\.secret_key"):
-        app.test_client().get("/", buffered=True)
+def test_a_missing_secret_key_is_refused_at_setup(mixtrack_client: Any) -> None:
+    app = Flask("no_secret")
+    with pytest.raises(ConfigError, match=r"set app\.secret_key \(SECRET_KEY\) before Mixtrack"):
+        mixtrack_flask.Mixtrack(app, client=mixtrack_client)
+    assert "mixtrack" not in app.extensions
 
 
 def test_init_app_twice_on_one_app_is_refused() -> None:

@@ -54,17 +54,20 @@ def test_a_new_visitor_gets_a_signed_anonymous_cookie(make_app: Any) -> None:
     app = shop_with_flask_login(make_app())
     visitor = app.test_client()
     first = visitor.get("/whoami", buffered=True).text
-    assert first.startswith("anon-")
+    assert first.startswith("$device:")
     assert visitor_id(app, visitor) == first
+    cookie = visitor.get_cookie("mixtrack_anon")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert not cookie.secure  # plain http; see test_cookie_is_secure_over_https
     assert visitor.get("/whoami", buffered=True).text == first  # the cookie keeps it
 
 
 def test_a_forged_cookie_is_not_believed(make_app: Any) -> None:
     app = shop_with_flask_login(make_app())
     visitor = app.test_client()
-    visitor.set_cookie("mixtrack_anon", "anon-someone-else")
+    visitor.set_cookie("mixtrack_anon", "someone-else")
     mine = visitor.get("/whoami", buffered=True).text
-    assert mine != "anon-someone-else" and mine.startswith("anon-")
+    assert mine != "$device:someone-else" and mine.startswith("$device:")
 
 
 def test_requests_that_never_need_an_identity_set_no_cookie(make_app: Any) -> None:
@@ -105,7 +108,7 @@ def test_logout_starts_a_fresh_anonymous_id(make_app: Any) -> None:
     visitor.post("/login/user-7", buffered=True)
     visitor.post("/logout", buffered=True)
     after = visitor.get("/whoami", buffered=True).text
-    assert after.startswith("anon-") and after != first
+    assert after.startswith("$device:") and after != first
 
 
 def test_identify_and_an_identity_loader_without_flask_login(

@@ -121,6 +121,7 @@ def test_the_example_shop_sends_the_events_of_its_spec(
         "Signed up": 1,
         "Order completed": 1,
         "Logged in": 1,
+        "$identify": 2,  # signing up, then logging in again from a fresh device id
     }
     for name, count in expected.items():
         mixtrack_collector.wait_for(count, name, timeout=10.0)

@@ -11,6 +11,9 @@
   request's visitor (attributes go to the flag provider for targeting), marks the exposure
   as the tag renders, and puts the :class:`~mixtrack.exposure.Variant` in ``var``. A
   template that raises later, or a 4xx/5xx response, sends no exposure.
+- ``{% experiment "name" as var expose="visible" %}`` evaluates without exposing: the
+  exposure comes when the element marked ``{% exposure_attrs var %}`` has been seen, as
+  reported by the script of ``{% mixtrack_script %}`` (see "Exposure when visible").
 - ``{% expose variant %}`` marks a variant computed in the view (``request.mixtrack.variant``).
 - ``{% track "Event" prop=value ... %}`` tracks an event when this part renders; it is sent
   with the exposures, once the response is delivered.
@@ -28,11 +31,22 @@ from django.template.base import FilterExpression, Parser, Token
 from django.template.context import Context
 
 from mixtrack.exposure import Variant
+from mixtrack.web._visible_app import Html, check_mode, experiment_visible, visible_of
 from mixtrack_django.request import RequestTracker
 
-__all__ = ["event_properties", "experiment", "expose", "plain_text", "track", "tracker_for"]
+__all__ = [
+    "event_properties",
+    "experiment",
+    "expose",
+    "exposure_attrs",
+    "mixtrack_script",
+    "plain_text",
+    "track",
+    "tracker_for",
+]
 
 register = template.Library()
+_WHERE = "{% experiment %}"
 
 
 def tracker_for(context: Context | dict[str, Any], tag: str) -> RequestTracker:
@@ -89,8 +103,11 @@ class ExperimentNode(template.Node):
     def render(self, context: Context) -> str:
         tracker = tracker_for(context, "experiment")
         attributes = {key: value.resolve(context) for key, value in self.attributes.items()}
-        variant = tracker.variant(plain_text(self.name.resolve(context)), attributes or None)
-        variant.expose()
+        name = plain_text(self.name.resolve(context))
+        if check_mode(attributes.pop("expose", "render")) == "visible":
+            variant = experiment_visible(tracker, name, attributes or None, where=_WHERE)
+        else:
+            variant = tracker.experiment(name, attributes or None, where=_WHERE)
         context[self.target] = variant
         return ""
 
@@ -99,13 +116,16 @@ class ExperimentNode(template.Node):
 def experiment(parser: Parser, token: Token) -> ExperimentNode:
     """``{% experiment "name" [attr=value ...] as variant %}``: evaluate, and mark shown."""
     bits = token.split_contents()
+    # expose="visible" may also follow "as variant", where it reads best.
+    tail = [bit for bit in bits[2:] if bit.startswith("expose=")]
+    bits = [bit for bit in bits if not bit.startswith("expose=")]
     if len(bits) < 4 or bits[-2] != "as":
         raise template.TemplateSyntaxError(
             f'{bits[0]} tag: write {{% {bits[0]} "experiment_name" as variant %}}, '
             f"got {{% {token.contents} %}}"
         )
     name = parser.compile_filter(bits[1])
-    attributes = _keywords(parser, bits[2:-2], bits[0])
+    attributes = _keywords(parser, bits[2:-2] + tail, bits[0])
     return ExperimentNode(name, attributes, bits[-1])
 
 
@@ -142,7 +162,9 @@ class TrackNode(template.Node):
     def render(self, context: Context) -> str:
         tracker = tracker_for(context, "track")
         values = {key: value.resolve(context) for key, value in self.properties.items()}
-        tracker.track_on_delivery(plain_text(self.event.resolve(context)), event_properties(values))
+        tracker.track_on_delivery(
+            plain_text(self.event.resolve(context)), event_properties(values), source="{% track %}"
+        )
         return ""
 
 
@@ -155,3 +177,21 @@ def track(parser: Parser, token: Token) -> TrackNode:
             f'{bits[0]} tag: write {{% {bits[0]} "Event name" prop=value %}}'
         )
     return TrackNode(parser.compile_filter(bits[1]), _keywords(parser, bits[2:], bits[0]))
+
+
+@register.simple_tag(takes_context=True)
+def exposure_attrs(context: Context, variant: Any) -> Html:
+    """``{% exposure_attrs variant %}``: ``data-mixtrack-exposure="<token>"`` for the element
+    showing a variant from ``{% experiment ... expose="visible" %}``."""
+    if not isinstance(variant, Variant):
+        raise template.TemplateSyntaxError(
+            f"{{% exposure_attrs %}} needs a Variant (from {{% experiment %}}), got {variant!r}"
+        )
+    return Html(visible_of(tracker_for(context, "exposure_attrs").app).attributes(variant))
+
+
+@register.simple_tag(takes_context=True)
+def mixtrack_script(context: Context, nonce: str | None = None, dwell: float | None = None) -> Html:
+    """``{% mixtrack_script [nonce=request.csp_nonce] [dwell=0.5] %}``: the exposure script."""
+    app = tracker_for(context, "mixtrack_script").app
+    return Html(visible_of(app).script_tag(nonce=nonce, dwell=dwell))

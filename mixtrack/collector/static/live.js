@@ -164,6 +164,11 @@ function renderAudit(audit) {
       parts.push(el("p", { class: "muted srm" }, `sample ratio vs ${split}: p = ${srm.p_value.toPrecision(3)}`));
     }
   }
+  for (const [name, u] of Object.entries(audit.unseen || {})) {
+    // Exposure when visible: people the page reached whose variant never came into view.
+    parts.push(el("p", { class: "muted unseen", "data-experiment": name, "data-never-seen": u.never_seen },
+      `${name}: ${u.never_seen} of ${u.rendered} rendered never seen (${(100 * u.share).toFixed(1)}%)`));
+  }
   if (!audit.findings.length) {
     parts.push(el("p", { class: "ok", id: "audit-clean" }, audit.experiments.length ? "No problems found." : "No exposures yet."));
   } else {

@@ -1,0 +1,97 @@
+"""The page every test app serves, and what the browser tests share: one layout, one CSP.
+
+A banner at the top (seen as soon as the page shows) and an offer far below the fold, both
+exposed when visible; a strict Content-Security-Policy whose only script is the exposure
+script, allowed by its nonce.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+FLAGS = {"banner": {"on": 100}, "offer": {"control": 50, "discount": 50}}
+DWELL = 0.2  # seconds: short, so the tests wait little
+
+
+def nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def csp(value: str) -> str:
+    """A strict policy: no inline script, no eval, beacons to this origin only."""
+    return (
+        f"script-src 'nonce-{value}'; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def page(banner: tuple[str, str], offer: tuple[str, str], script: str) -> str:
+    """The HTML: each of ``banner``/``offer`` is (variant name, exposure attributes)."""
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Offer</title></head>
+<body style="margin:0">
+<div id="banner" data-variant="{banner[0]}" {banner[1]} style="height:200px">banner</div>
+<div style="height:3000px">the rest of the page</div>
+<div id="offer" data-variant="{offer[0]}" {offer[1]} style="height:300px">offer</div>
+<div style="height:3000px"></div>
+{script}
+</body></html>
+"""
+
+
+_SKELETON = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Offer</title></head>
+<body style="margin:0">
+<div id="banner" data-variant="{banner}" {banner_attrs} style="height:200px">banner</div>
+<div style="height:3000px">the rest of the page</div>
+<div id="offer" data-variant="{offer}" {offer_attrs} style="height:300px">offer</div>
+<div style="height:3000px"></div>
+{script}
+</body></html>
+"""
+
+#: The page as a Django template: what a Django user writes.
+DJANGO_TEMPLATE = (
+    '{% load mixtrack %}{% experiment "banner" as banner expose="visible" %}'
+    '{% experiment "offer" as offer expose="visible" %}'
+    + _SKELETON.format(
+        banner="{{ banner }}",
+        banner_attrs="{% exposure_attrs banner %}",
+        offer="{{ offer }}",
+        offer_attrs="{% exposure_attrs offer %}",
+        script=f"{{% mixtrack_script nonce=csp_nonce dwell={DWELL} %}}",
+    )
+)
+
+#: The page as a Jinja template (Flask, FastAPI).
+JINJA_TEMPLATE = (
+    '{% set banner = experiment("banner", expose="visible") %}'
+    '{% set offer = experiment("offer", expose="visible") %}'
+    + _SKELETON.format(
+        banner="{{ banner }}",
+        banner_attrs="{{ exposure_attrs(banner) }}",
+        offer="{{ offer }}",
+        offer_attrs="{{ exposure_attrs(offer) }}",
+        script=f"{{{{ mixtrack_script(nonce=csp_nonce, dwell={DWELL}) }}}}",
+    )
+)
+
+
+def stats_json(visible: Any) -> dict[str, Any]:
+    """What ``/_test/stats`` answers: the app's beacon counters."""
+    stats = visible.stats()
+    return {
+        "beacons": stats.beacons,
+        "exposed": stats.exposed,
+        "duplicates": stats.duplicates,
+        "refused": dict(stats.refused),
+    }
+
+
+#: Pages that fail after evaluating a variant to expose when visible: nothing may be sent.
+DJANGO_BROKEN = (
+    '{% load mixtrack %}{% experiment "offer" as offer expose="visible" %}'
+    '{% exposure_attrs "not a variant" %}'
+)
+JINJA_BROKEN = '{% set offer = experiment("offer", expose="visible") %}{{ exposure_attrs("x") }}'

@@ -1,0 +1,50 @@
+"""The exposure-when-visible page in FastAPI (``uvicorn --factory ...fastapi_app:create_app``)."""
+
+from __future__ import annotations
+
+import os
+
+import jinja2
+import mixtrack_fastapi
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+
+from mixtrack.web._visible_app import visible_of
+from tests.visible._page import FLAGS, JINJA_BROKEN, JINJA_TEMPLATE, csp, nonce, stats_json
+
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({"page.html": JINJA_TEMPLATE, "broken.html": JINJA_BROKEN}),
+        autoescape=True,
+    )
+    templates = Jinja2Templates(env=env)
+    mt = mixtrack_fastapi.Mixtrack(
+        app,
+        token=os.environ.get("MIXTRACK_TOKEN", "visible-token"),
+        api_host=os.environ["MIXTRACK_API_HOST"],
+        secret_key="fastapi-visible-secret",
+        flags=FLAGS,
+        ledger="memory",
+        templates=templates,
+        user_id=lambda request: request.cookies.get("user"),
+    )
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page(request: Request) -> HTMLResponse:
+        value = nonce()
+        response = templates.TemplateResponse(request, "page.html", {"csp_nonce": value})
+        response.headers["Content-Security-Policy"] = csp(value)
+        return response
+
+    @app.get("/broken", response_class=HTMLResponse)
+    async def broken(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "broken.html")
+
+    @app.get("/_test/stats")
+    async def stats() -> JSONResponse:
+        return JSONResponse(stats_json(visible_of(mt.web)))
+
+    return app

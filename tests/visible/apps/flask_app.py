@@ -1,0 +1,42 @@
+"""The exposure-when-visible page in Flask (``tests.visible.apps.flask_app:create_app()``)."""
+
+from __future__ import annotations
+
+import os
+
+import mixtrack_flask
+from flask import Flask, jsonify, make_response, render_template_string, request
+from flask.typing import ResponseReturnValue
+
+from tests.visible._page import FLAGS, JINJA_BROKEN, JINJA_TEMPLATE, csp, nonce, stats_json
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="flask-visible-secret",
+        MIXTRACK_TOKEN=os.environ.get("MIXTRACK_TOKEN", "visible-token"),
+        MIXTRACK_FLAGS=FLAGS,
+        MIXTRACK_LEDGER="memory",
+    )
+    # Logged in when the test says so: a "user" cookie (the app's own login, in a test).
+    mixtrack_flask.Mixtrack(app, identity_loader=lambda: request.cookies.get("user"))
+
+    @app.get("/")
+    def page() -> ResponseReturnValue:
+        value = nonce()
+        response = make_response(render_template_string(JINJA_TEMPLATE, csp_nonce=value))
+        response.headers["Content-Security-Policy"] = csp(value)
+        return response
+
+    @app.get("/broken")
+    def broken() -> ResponseReturnValue:
+        return render_template_string(JINJA_BROKEN)
+
+    @app.get("/_test/stats")
+    def stats() -> ResponseReturnValue:
+        from mixtrack.web._visible_app import visible_of
+
+        return jsonify(stats_json(visible_of(app.extensions["mixtrack"].web)))
+
+    return app
