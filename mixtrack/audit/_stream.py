@@ -16,8 +16,8 @@ order in, values out.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import attrs
 
@@ -39,8 +39,19 @@ EXPOSURE_EVENT = "$experiment_started"
 EXPERIMENT = "Experiment name"
 VARIANT = "Variant name"
 
-#: Maps a distinct_id to the person it belongs to (the canonical id of its merged cluster).
-Identity = Callable[[str], str]
+
+class Identity(Protocol):
+    """Maps a distinct_id to the person it belongs to (the canonical id of its merged
+    cluster); any function of one ``str`` to ``str`` is one.
+
+    >>> identity: Identity = identity_from_clusters([["user-1", "$device:d1"]])
+    >>> identity("$device:d1")
+    'user-1'
+    """
+
+    def __call__(self, distinct_id: str, /) -> str: ...
+
+
 Event = Mapping[str, Any]
 
 _ANON_PREFIXES = ("$device:", "anon-", "anon_", "anon:", "anonymous-", "$anon")
@@ -57,7 +68,7 @@ def name_key(name: str) -> str:
 
 
 def identity_from_links(links: Iterable[Link], mode: str = "simplified") -> Identity:
-    """An :data:`Identity` from identity links, as the collector stores them, merged the way
+    """An :class:`Identity` from identity links, as the collector stores them, merged the way
     the ID-merge system ``mode`` (``"simplified"`` or ``"original"``) merges them."""
     by_id = clusters(links, mode)
 
@@ -69,13 +80,17 @@ def identity_from_links(links: Iterable[Link], mode: str = "simplified") -> Iden
 
 
 def identity_from_clusters(groups: Iterable[Sequence[str]]) -> Identity:
-    """An :data:`Identity` from clusters (canonical id first), as ``GET identity`` lists them."""
+    """An :class:`Identity` from clusters (canonical id first), as ``GET identity`` lists them."""
     by_id = {member: str(group[0]) for group in groups if group for member in group}
-    return lambda distinct_id: by_id.get(distinct_id, distinct_id)
+
+    def person(distinct_id: str) -> str:
+        return by_id.get(distinct_id, distinct_id)
+
+    return person
 
 
 def identity_from_events(events: Iterable[Event], mode: str = "simplified") -> Identity:
-    """An :data:`Identity` from the links in a stream, merged as the ID-merge system ``mode``
+    """An :class:`Identity` from the links in a stream, merged as the ID-merge system ``mode``
     merges them: ``$device_id``/``$user_id`` (``"simplified"``), or ``$identify``,
     ``$create_alias`` and ``$merge`` (``"original"``)."""
     links = [
