@@ -46,15 +46,10 @@ def test_demo_runs_end_to_end(tmp_path, shop):
     )
     assert exposed and int(exposed.group(1)) > 30 and exposed.group(2) == "0"
     assert re.search(r"\d+  Signed up", out) and re.search(r"\d+  Order completed", out)
-    # the audit of a launch done right: no errors; the split matches the plan
-    assert "Findings: 0 error(s)" in out, out
-    # Visitors who never sign up are ordinary traffic: no warning counts them. The only
-    # identity warning possible is about sign-ups whose login the ID-merge system cannot
-    # read (a shop sending $identify only, to a Simplified collector).
-    signups = int(re.search(r"(\d+)  Signed up", out).group(1))
-    unjoined = re.search(r"unjoined_identity: \[pricing_page_layout\] (\d+) of", out)
-    assert unjoined is None or int(unjoined.group(1)) <= signups
-    assert "unidentified_anonymous" not in out
+    # A launch done right: no errors; the split matches the plan. Most visitors never sign
+    # up: ordinary anonymous traffic raises no warning, and every login joins its device.
+    assert "No problems found." in out or "Findings: 0 error(s)" in out, out
+    assert "unjoined_identity" not in out and "unidentified_anonymous" not in out, out
     assert re.search(r"sample ratio vs planned split: .* -> ok", out)
     assert "Readout: 'Order completed' in 'pricing_page_layout' (control: grid)" in out
     assert "revenue per exposed user (Welch's t-test):" in out
