@@ -16,19 +16,26 @@ from pathlib import Path
 import nox
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-#: What CI runs on the other Pythons: every layer, every framework and client library,
-#: without the long reliability, load and browser runs the 3.11 suite already covers.
+#: What CI runs on the other Pythons: every layer, framework, provider and client library,
+#: without the reliability and load runs, the docs sessions, the demo and the browser tests,
+#: which the 3.11 suite covers.
 QUICK = [
     "tests/core",
     "tests/async",
+    "tests/spool",
     "tests/compat",
     "tests/exposure",
     "tests/flags",
+    "tests/flags_adapters",
     "tests/collector",
     "tests/audit",
     "tests/importer",
+    "tests/web",
     "tests/django",
     "tests/flask",
+    "tests/fastapi",
+    "tests/jobs",
+    "tests/visible",
     "tests/test_exported_members.py",
     "--deselect=tests/collector/test_browser.py",
     "--deselect=tests/collector/test_browser_unicode.py",
