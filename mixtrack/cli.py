@@ -55,6 +55,14 @@ def _collector(subparsers: Subparsers) -> None:
         action="store_true",
         help="store nothing and validate nothing: count events and distinct $insert_ids",
     )
+    parser.add_argument(
+        "--identity",
+        choices=["simplified", "original"],
+        default="simplified",
+        help="build identity clusters as this Mixpanel ID-merge system does: simplified "
+        "($device_id + $user_id; the default of new projects) or original ($identify, "
+        "$create_alias, $merge)",
+    )
     parser.set_defaults(run=_run_collector)
 
 
@@ -70,6 +78,7 @@ def _run_collector(args: argparse.Namespace) -> int:
         tls=args.tls,
         tls_dir=args.tls_dir,
         count_only=args.count_only,
+        identity=args.identity,
     )
 
 

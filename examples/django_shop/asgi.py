@@ -1,9 +1,5 @@
-"""ASGI entry point: ``uvicorn examples.django_shop.asgi:application``."""
+"""ASGI entry point under its old name: prefer ``uvicorn mixtrack.demo.shop.asgi:application``."""
 
-import os
+from mixtrack.demo.shop.asgi import application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_shop.settings")
-
-from django.core.asgi import get_asgi_application
-
-application = get_asgi_application()
+__all__ = ["application"]

@@ -1,9 +1,5 @@
-"""WSGI entry point: ``gunicorn examples.django_shop.wsgi --preload -w 3``."""
+"""WSGI entry point under its old name: prefer ``gunicorn mixtrack.demo.shop.wsgi``."""
 
-import os
+from mixtrack.demo.shop.wsgi import application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_shop.settings")
-
-from django.core.wsgi import get_wsgi_application
-
-application = get_wsgi_application()
+__all__ = ["application"]

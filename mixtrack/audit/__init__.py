@@ -16,7 +16,7 @@ False
 Findings (:class:`Finding`, ``code`` and ``severity``): errors are ``duplicate_exposure``,
 ``missing_experiment_name``, ``missing_variant_name``, ``variant_flip`` and
 ``sample_ratio_mismatch``; warnings are ``inconsistent_experiment_names``,
-``inconsistent_variant_names``, ``unidentified_anonymous``, ``no_later_activity`` and
+``inconsistent_variant_names``, ``unjoined_identity``, ``no_later_activity`` and
 ``unplanned_variant``. The collector serves the same as ``GET /_mixtrack/audit``; the command
 line as ``mixtrack audit``.
 """

@@ -33,7 +33,7 @@ from mixtrack.audit._stream import (
     name_key,
     occurrences,
 )
-from mixtrack.collector._identity import IDENTITY_EVENTS, links_of
+from mixtrack.protocol.identity import device_distinct_id, links_of
 
 __all__ = ["Plan", "audit"]
 
@@ -57,8 +57,9 @@ def audit(
     ``experiment`` limits the audit to one experiment (names that differ from it only by
     case or punctuation are still reported). ``weights`` are the planned split for the
     sample-ratio test, per experiment or for ``experiment``; without them an even split is
-    tested. ``identity`` maps a distinct_id to its person (default: the ``$identify``,
-    ``$create_alias`` and ``$merge`` events in ``events``).
+    tested. ``identity`` maps a distinct_id to its person (default: the identity links in
+    ``events``, merged as Simplified ID Merge merges them; see
+    :func:`~mixtrack.audit.identity_from_events` for Original ID Merge).
 
     >>> audit([]).clean
     True
@@ -71,7 +72,7 @@ def audit(
     findings: list[Finding] = []
     findings += _missing_names(exposures, experiment, max_examples)
     findings += _inconsistent_names(exposures, experiment)
-    identified = _identified(events, seen)
+    unjoined = _unjoined(events, identity)
     activity = _activity(seen)
     by_name: dict[str, list[Occurrence]] = defaultdict(list)
     for exposure in exposures:
@@ -84,7 +85,7 @@ def audit(
             continue
         planned = _plan_for(weights, name, experiment)
         one = _audit_one(
-            name, by_name[name], planned, identified, activity, srm_threshold, max_examples
+            name, by_name[name], planned, unjoined, activity, srm_threshold, max_examples
         )
         audits.append(one)
         findings += one.findings
@@ -205,18 +206,30 @@ def _spellings(counts: Counter[str]) -> dict[str, list[tuple[str, int]]]:
     return {key: names for key, names in groups.items() if len(names) > 1}
 
 
-def _identified(events: list[Event], seen: list[Occurrence]) -> set[str]:
-    """Ids that take part in an identity link, or belong to a merged person."""
-    ids: set[str] = set()
+def _unjoined(events: list[Event], identity: Identity) -> set[str]:
+    """Ids that some event says belong with another id, which ``identity`` did not merge.
+
+    The evidence: a link of either ID-merge system (``$device_id`` with ``$user_id``;
+    ``$identify``, ``$create_alias``, ``$merge``), or an event whose ``$device_id`` names an
+    anonymous device while its ``distinct_id`` is someone else. A visitor who never signed
+    up leaves no such evidence, and is ordinary anonymous traffic.
+    """
+    claims: list[tuple[str, str]] = []
     for event in events:
-        name = event.get("event")
-        if name in IDENTITY_EVENTS:
-            for kept, merged in links_of(str(name), dict(event.get("properties") or {})):
-                ids.update((kept, merged))
-    for o in seen:
-        if o.person != o.distinct_id:
-            ids.update((o.person, o.distinct_id))
-    return ids
+        properties = event.get("properties") or {}
+        claims += [
+            (link.kept, link.merged) for link in links_of(str(event.get("event")), properties)
+        ]
+        device, distinct = properties.get("$device_id"), properties.get("distinct_id")
+        if device not in (None, "") and distinct not in (None, ""):
+            anonymous = device_distinct_id(device)
+            if str(distinct) not in (anonymous, str(device)):
+                claims.append((str(distinct), anonymous))
+    unjoined: set[str] = set()
+    for one, other in claims:
+        if identity(one) != identity(other):
+            unjoined.update((one, other))
+    return unjoined
 
 
 def _activity(seen: list[Occurrence]) -> dict[str, float]:
@@ -232,7 +245,7 @@ def _audit_one(
     name: str,
     exposures: list[Occurrence],
     planned: Mapping[str, float] | None,
-    identified: set[str],
+    unjoined: set[str],
     activity: dict[str, float],
     threshold: float,
     limit: int,
@@ -278,20 +291,23 @@ def _audit_one(
     anonymous = [
         o
         for o in first.values()
-        if looks_anonymous(o.distinct_id, o.properties) and o.distinct_id not in identified
+        if looks_anonymous(o.distinct_id, o.properties) and o.distinct_id in unjoined
     ]
     if anonymous:
         findings.append(
             Finding(
-                "unidentified_anonymous",
+                "unjoined_identity",
                 "warning",
                 name,
-                f"{len(anonymous)} of {len(first)} exposed user(s) are anonymous ids never "
-                "identified: their later activity as a known user will not count",
+                f"{len(anonymous)} of {len(first)} exposed user(s) have an anonymous id that "
+                "other events tie to a known user, but the ids were not merged: their "
+                "activity after login will not count for their variant",
                 len(anonymous),
                 _examples(anonymous, limit),
-                "Call identify (client.identify / experiments.identify) when the user logs "
-                "in, or expose only after identify.",
+                "Send identity the way the project's ID-merge system reads it: Simplified "
+                "(the default) needs $device_id and $user_id on the events after login; "
+                "Original needs $identify with $anon_distinct_id (`mixtrack collector "
+                "--identity original` mirrors such a project).",
             )
         )
     idle = [o for o in first.values() if activity.get(o.person, float("-inf")) < o.time]

@@ -5,7 +5,8 @@
         --fail-on errors
 
 Exit codes: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 on a
-usage or connection problem.
+usage or connection problem, including an ``--experiment`` or ``--metric`` that no stored
+event has (the closest names are suggested).
 """
 
 from __future__ import annotations
@@ -60,11 +61,18 @@ def register(subparsers: Any) -> None:
         default="errors",
         help="exit 1 on findings at or above this level (errors)",
     )
+    parser.add_argument(
+        "--identity",
+        choices=["simplified", "original"],
+        help="merge ids as this Mixpanel ID-merge system does (default: the collector's "
+        "--identity; simplified for --db)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from mixtrack.audit._names import unknown_names
     from mixtrack.audit._run import AuditOptions, parse_plan, run_audit
     from mixtrack.audit._source import from_collector, from_db
     from mixtrack.errors import ConfigError
@@ -79,11 +87,17 @@ def _run(args: argparse.Namespace) -> int:
             srm_threshold=args.srm_threshold,
         )
         if args.db:
-            events, identity = from_db(args.db)
+            events, identity = from_db(args.db, args.identity or "simplified")
         else:
-            events, identity = from_collector(args.collector or "http://127.0.0.1:8765")
+            url = args.collector or "http://127.0.0.1:8765"
+            events, identity = from_collector(url, identity=args.identity)
     except (ValueError, ConfigError, OSError) as exc:
         print(f"mixtrack audit: {exc}", file=sys.stderr)
+        return 2
+    problems = unknown_names(events, experiment=args.experiment, metric=args.metric)
+    for problem in problems:
+        print(f"mixtrack audit: {problem}", file=sys.stderr)
+    if problems:
         return 2
     result = run_audit(events, options, identity)
     if args.json:

@@ -3,30 +3,37 @@
 Parameters: ``experiment``, ``metric``, ``value_property``, ``control``, ``weights``
 (``control=50,treatment=50`` or a JSON object, per experiment or for ``experiment``),
 ``srm_threshold``. The answer is :meth:`AuditResult.as_json`, plus ``text``: the table
-``mixtrack audit`` prints.
+``mixtrack audit`` prints, and ``unknown``: a message for each asked-for experiment or
+metric that no stored event has, with the closest names (``mixtrack audit`` exits 2 on
+those). The collector serves it from its own route table and hands it
+the stored events; nothing here knows the collector.
+
+>>> status, answer = audit_answer([], lambda distinct_id: distinct_id, {"metric": "Paid"})
+>>> status, answer["unknown"]
+(200, ["no stored event is named 'Paid' (--metric); no events are stored yet"])
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from mixtrack.audit._names import unknown_names
 from mixtrack.audit._run import AuditOptions, parse_plan, run_audit
-from mixtrack.audit._source import from_store
-from mixtrack.collector._responses import Answer, control
-from mixtrack.collector._store import Store
+from mixtrack.audit._stream import Event, Identity
 
-__all__ = ["PARAMETERS", "audit_route"]
+__all__ = ["PARAMETERS", "audit_answer"]
 
 PARAMETERS = ("experiment", "metric", "value_property", "control", "weights", "srm_threshold")
 
 
-def audit_route(store: Store, method: str, params: Mapping[str, str], body: bytes) -> Answer:
-    """Answer one request to ``/_mixtrack/audit`` from ``store``."""
-    if method != "GET":
-        return control({"error": "audit takes GET"}, 405)
+def audit_answer(
+    events: Iterable[Event], identity: Identity, params: Mapping[str, str]
+) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and JSON answer of one ``GET /_mixtrack/audit`` over ``events``."""
     unknown = sorted(set(params) - set(PARAMETERS))
     if unknown:
-        return control({"error": f"unknown parameter(s) {unknown}; use {list(PARAMETERS)}"}, 400)
+        return 400, {"error": f"unknown parameter(s) {unknown}; use {list(PARAMETERS)}"}
     try:
         threshold = float(params.get("srm_threshold") or 0.001)
         options = AuditOptions(
@@ -38,7 +45,8 @@ def audit_route(store: Store, method: str, params: Mapping[str, str], body: byte
             srm_threshold=threshold,
         )
     except ValueError as exc:
-        return control({"error": str(exc)}, 400)
-    events, identity = from_store(store)
+        return 400, {"error": str(exc)}
+    events = list(events)
+    problems = unknown_names(events, experiment=options.experiment, metric=options.metric)
     result = run_audit(events, options, identity)
-    return control(result.as_json() | {"text": result.text()})
+    return 200, result.as_json() | {"text": result.text(), "unknown": problems}

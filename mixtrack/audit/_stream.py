@@ -4,9 +4,10 @@ Everything here is pure: a list of ``{"event": ..., "properties": {...}}`` dicts
 order in, values out.
 
 >>> events = [
-...     {"event": "$identify", "properties": {"distinct_id": "u1", "$anon_distinct_id": "a1"}},
-...     {"event": "$experiment_started", "properties": {"distinct_id": "a1", "time": 10,
-...      "Experiment name": "checkout", "Variant name": "control"}},
+...     {"event": "$experiment_started", "properties": {"distinct_id": "$device:d1", "time": 10,
+...      "$device_id": "d1", "Experiment name": "checkout", "Variant name": "control"}},
+...     {"event": "Signed up", "properties": {"distinct_id": "u1", "time": 20,
+...      "$device_id": "d1", "$user_id": "u1"}},
 ... ]
 >>> [(x.person, x.experiment, x.variant) for x in exposures(events, identity_from_events(events))]
 [('u1', 'checkout', 'control')]
@@ -15,12 +16,12 @@ order in, values out.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import attrs
 
-from mixtrack.collector._identity import IDENTITY_EVENTS, clusters, links_of
+from mixtrack.protocol.identity import Link, clusters, links_of
 
 __all__ = [
     "EXPOSURE_EVENT",
@@ -38,8 +39,19 @@ EXPOSURE_EVENT = "$experiment_started"
 EXPERIMENT = "Experiment name"
 VARIANT = "Variant name"
 
-#: Maps a distinct_id to the person it belongs to (the canonical id of its merged cluster).
-Identity = Callable[[str], str]
+
+class Identity(Protocol):
+    """Maps a distinct_id to the person it belongs to (the canonical id of its merged
+    cluster); any function of one ``str`` to ``str`` is one.
+
+    >>> identity: Identity = identity_from_clusters([["user-1", "$device:d1"]])
+    >>> identity("$device:d1")
+    'user-1'
+    """
+
+    def __call__(self, distinct_id: str, /) -> str: ...
+
+
 Event = Mapping[str, Any]
 
 _ANON_PREFIXES = ("$device:", "anon-", "anon_", "anon:", "anonymous-", "$anon")
@@ -55,9 +67,10 @@ def name_key(name: str) -> str:
     return _NOT_A_NAME.sub("", name).casefold()
 
 
-def identity_from_links(links: Iterable[tuple[str, str]]) -> Identity:
-    """An :data:`Identity` from (kept, merged) pairs, as the collector stores them."""
-    by_id = clusters(links)
+def identity_from_links(links: Iterable[Link], mode: str = "simplified") -> Identity:
+    """An :class:`Identity` from identity links, as the collector stores them, merged the way
+    the ID-merge system ``mode`` (``"simplified"`` or ``"original"``) merges them."""
+    by_id = clusters(links, mode)
 
     def person(distinct_id: str) -> str:
         cluster = by_id.get(distinct_id)
@@ -67,20 +80,25 @@ def identity_from_links(links: Iterable[tuple[str, str]]) -> Identity:
 
 
 def identity_from_clusters(groups: Iterable[Sequence[str]]) -> Identity:
-    """An :data:`Identity` from clusters (canonical id first), as ``GET identity`` lists them."""
+    """An :class:`Identity` from clusters (canonical id first), as ``GET identity`` lists them."""
     by_id = {member: str(group[0]) for group in groups if group for member in group}
-    return lambda distinct_id: by_id.get(distinct_id, distinct_id)
+
+    def person(distinct_id: str) -> str:
+        return by_id.get(distinct_id, distinct_id)
+
+    return person
 
 
-def identity_from_events(events: Iterable[Event]) -> Identity:
-    """An :data:`Identity` from the ``$identify``, ``$create_alias`` and ``$merge`` in a stream."""
+def identity_from_events(events: Iterable[Event], mode: str = "simplified") -> Identity:
+    """An :class:`Identity` from the links in a stream, merged as the ID-merge system ``mode``
+    merges them: ``$device_id``/``$user_id`` (``"simplified"``), or ``$identify``,
+    ``$create_alias`` and ``$merge`` (``"original"``)."""
     links = [
         link
         for event in events
-        if event.get("event") in IDENTITY_EVENTS
-        for link in links_of(str(event["event"]), dict(event.get("properties") or {}))
+        for link in links_of(str(event.get("event")), event.get("properties") or {})
     ]
-    return identity_from_links(links)
+    return identity_from_links(links, mode)
 
 
 def looks_anonymous(distinct_id: str, properties: Mapping[str, Any]) -> bool:

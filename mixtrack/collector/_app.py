@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import attrs
+
 from mixtrack.collector import _responses as answers
 from mixtrack.collector._counting import CountingStore
 from mixtrack.collector._faults import Fault, FaultBoard
@@ -20,6 +22,7 @@ from mixtrack.collector._responses import Answer
 from mixtrack.collector._sqlite import SqliteStore
 from mixtrack.collector._store import Store
 from mixtrack.collector._wire import WireRequest, byte_limit, endpoint_of
+from mixtrack.protocol.identity import IdentityMode, check_mode
 
 log = logging.getLogger("mixtrack.collector")
 
@@ -40,6 +43,13 @@ class CollectorApp:
     :class:`mixtrack.testing.Collector` use the threaded stdlib-based server in this package.
 
     >>> app = CollectorApp(SqliteStore(":memory:"), tokens={"PROJECT_TOKEN"})
+    >>> app.identity
+    'simplified'
+
+    ``identity`` is the Mixpanel ID-merge system (``"simplified"`` or ``"original"``) whose
+    rules build identity clusters for ``GET /_mixtrack/events?identity=1``, ``GET
+    /_mixtrack/identity`` and the audit. Links of both systems are stored, so it can be
+    changed while running.
     """
 
     def __init__(
@@ -49,11 +59,14 @@ class CollectorApp:
         tokens: Iterable[str] = (),
         secrets: Iterable[str] = (),
         count_only: bool = False,
+        identity: str = "simplified",
     ) -> None:
         if store is None:
             store = CountingStore() if count_only else SqliteStore(":memory:")
         self.store = store
-        self.settings = Settings(frozenset(tokens), frozenset(secrets), count_only)
+        self.settings = Settings(
+            frozenset(tokens), frozenset(secrets), count_only, check_mode(identity)
+        )
         self.counters = Counters()
         self.faults = FaultBoard()
         self.ingest = Ingest(store, self.settings, self.counters)
@@ -61,6 +74,16 @@ class CollectorApp:
         #: Set when the server stops: hung requests give up, the live view stops polling.
         self.stopping = threading.Event()
         self._static: dict[str, bytes] = {}
+
+    @property
+    def identity(self) -> IdentityMode:
+        """The ID-merge system clusters are built with; assign to switch."""
+        return self.settings.identity
+
+    @identity.setter
+    def identity(self, mode: str) -> None:
+        self.settings = attrs.evolve(self.settings, identity=check_mode(mode))
+        self.ingest.settings = self.query.settings = self.settings
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()

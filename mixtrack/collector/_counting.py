@@ -8,6 +8,7 @@ from typing import Any
 
 from mixtrack.collector._store import EventQuery, Rejection, StoredEvent, Written
 from mixtrack.collector._validate import Event, Update
+from mixtrack.protocol.identity import Link
 
 
 class CountingStore:
@@ -40,7 +41,7 @@ class CountingStore:
         *,
         endpoint: str,
         received_at: float,
-        links: Sequence[tuple[str, str]] = (),
+        links: Sequence[Link] = (),
     ) -> Written:
         self.count_records([{"properties": e.properties} for e in events])
         return Written(stored=len(events), duplicates=0)
@@ -68,7 +69,10 @@ class CountingStore:
     def rejected(self) -> list[Rejection]:
         return []
 
-    def identity_links(self) -> list[tuple[str, str]]:
+    def identity_links(self) -> list[Link]:
+        return []
+
+    def all_events(self) -> list[dict[str, Any]]:
         return []
 
     def exposures(self) -> list[tuple[str, str, int, int]]:

@@ -15,11 +15,11 @@ from mixtrack.collector import _responses as answers
 from mixtrack.collector import _validate as validate
 from mixtrack.collector._counting import CountingStore
 from mixtrack.collector._faults import Fault
-from mixtrack.collector._identity import IDENTITY_EVENTS, links_of
 from mixtrack.collector._responses import Answer, FailedRecord
 from mixtrack.collector._store import Rejection, Store
 from mixtrack.collector._validate import Event, Update
 from mixtrack.collector._wire import Payload, WireError, WireRequest, decode
+from mixtrack.protocol.identity import IdentityMode, links_of
 
 
 @attrs.frozen
@@ -30,6 +30,8 @@ class Settings:
     #: Project secrets (``"secret"``) and service accounts (``"user:password"``) for /import.
     secrets: frozenset[str] = frozenset()
     count_only: bool = False
+    #: The Mixpanel ID-merge system whose rules build identity clusters.
+    identity: IdentityMode = "simplified"
 
 
 class Counters:
@@ -163,18 +165,18 @@ class Ingest:
             self.counters.add(rejected_records=len(failed))
             if not payload.form or payload.strict:
                 return answers.partial_failure(len(accepted), failed)
+            if accepted and endpoint == "track":
+                # Mixpanel's /track answers 1 when any record of the batch was well-formed; the
+                # refused ones stay visible in GET /_mixtrack/rejected.
+                return self._success(payload, len(accepted))
             return answers.legacy(False, verbose=payload.verbose, error=reason, status=400)
         return self._success(payload, len(accepted))
 
     def _store(self, endpoint: str, accepted: list[Any], now: float) -> None:
         if endpoint in ("track", "import"):
             events: list[Event] = accepted
-            links = [
-                link
-                for e in events
-                if e.name in IDENTITY_EVENTS
-                for link in links_of(e.name, e.properties)
-            ]
+            # Links of both ID-merge systems are kept: the mode applies when clusters are built.
+            links = [link for e in events for link in links_of(e.name, e.properties)]
             written = self.store.add_events(events, endpoint=endpoint, received_at=now, links=links)
             self.counters.add(events_stored=written.stored, duplicates_dropped=written.duplicates)
             tokens = {e.token for e in events}

@@ -5,7 +5,8 @@
                    ``prop.NAME=value`` (JSON value, or a plain string), ``after`` (arrival
                    cursor), ``offset``, ``limit``, ``meta=1``
 ``GET profiles``   ``distinct_id``          ``GET groups``  ``group_key``, ``group_id``
-``GET identity``   ``distinct_id``          ``GET experiments``  exposures per variant
+``GET identity``   ``distinct_id``, ``mode`` (``simplified``/``original``; default: the
+                   collector's ``--identity``)          ``GET experiments``  exposures per variant
 ``GET rejected``   ``GET stats``            ``POST reset``
 ``GET audit``      ``experiment``, ``metric``, ``weights``, ... (see ``mixtrack.audit``)
 ``GET|POST|DELETE faults``
@@ -18,10 +19,10 @@ from typing import Any
 
 from mixtrack.collector import _faults, _json
 from mixtrack.collector._faults import FaultBoard
-from mixtrack.collector._identity import clusters
 from mixtrack.collector._ingest import Counters, Settings
 from mixtrack.collector._responses import Answer, control
 from mixtrack.collector._store import EventQuery, Store
+from mixtrack.protocol.identity import check_mode, clusters
 
 #: A route: (method, query parameters, body) -> Answer.
 Route = Callable[[str, Mapping[str, str], bytes], Answer]
@@ -44,7 +45,7 @@ class BadQuery(ValueError):
     pass
 
 
-def event_query(params: Mapping[str, str]) -> EventQuery:
+def event_query(params: Mapping[str, str], identity_mode: str = "simplified") -> EventQuery:
     """An :class:`EventQuery` from query parameters; :class:`BadQuery` names a bad one."""
     properties: dict[str, Any] = {}
     for name, value in params.items():
@@ -58,6 +59,7 @@ def event_query(params: Mapping[str, str]) -> EventQuery:
         event=params.get("event"),
         distinct_id=params.get("distinct_id"),
         identity=params.get("identity") in ("1", "true"),
+        identity_mode=check_mode(identity_mode),
         since=_float(params, "since"),
         until=_float(params, "until"),
         endpoint=params["endpoint"].strip("/") if "endpoint" in params else None,
@@ -135,7 +137,7 @@ class QueryAPI:
             return control({"error": str(exc)}, 400)
 
     def events(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
-        query = event_query(params)
+        query = event_query(params, self.settings.identity)
         found, total = self.store.events(query)
         meta = params.get("meta") in ("1", "true")
         items = [
@@ -155,13 +157,16 @@ class QueryAPI:
         return control({"groups": found, "count": len(found)})
 
     def identity(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
-        by_id = clusters(self.store.identity_links())
+        mode = check_mode(params.get("mode") or self.settings.identity)
+        by_id = clusters(self.store.identity_links(), mode)
         if "distinct_id" in params:
             ident = params["distinct_id"]
             cluster = by_id.get(ident, [ident])
-            return control({"distinct_id": ident, "canonical": cluster[0], "cluster": cluster})
+            return control(
+                {"distinct_id": ident, "canonical": cluster[0], "cluster": cluster, "mode": mode}
+            )
         unique = {tuple(c) for c in by_id.values()}
-        return control({"clusters": sorted(list(c) for c in unique)})
+        return control({"clusters": sorted(list(c) for c in unique), "mode": mode})
 
     def experiments(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
         table: dict[str, dict[str, Any]] = {}
@@ -171,10 +176,16 @@ class QueryAPI:
         return control({"experiments": list(table.values())})
 
     def audit(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
-        # Imported on first use: the audit's statistics are not needed to ingest.
-        from mixtrack.audit._route import audit_route
+        # Imported on first use: the audit's statistics are not needed to ingest. The audit
+        # itself knows nothing of the collector: it is handed the events and the identity.
+        from mixtrack.audit._route import audit_answer
+        from mixtrack.audit._stream import identity_from_links
 
-        return audit_route(self.store, method, params, body)
+        if method != "GET":
+            return control({"error": "audit takes GET"}, 405)
+        identity = identity_from_links(self.store.identity_links(), self.settings.identity)
+        status, answer = audit_answer(self.store.all_events(), identity, params)
+        return control(answer, status)
 
     def rejected(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
         found = [r.as_json() for r in self.store.rejected()]

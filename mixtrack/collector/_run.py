@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import signal
+import socket
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -27,19 +30,37 @@ def serve(
     tls: bool = False,
     tls_dir: str | None = None,
     count_only: bool = False,
+    identity: str = "simplified",
     out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
 ) -> int:
-    """Run the collector until SIGINT or SIGTERM. Requests in progress finish first."""
-    store: Store = CountingStore() if count_only else SqliteStore(db)
-    app = CollectorApp(store, tokens=tokens, secrets=secrets, count_only=count_only)
-    context = None
-    if tls:
-        from mixtrack.collector._tls import local_tls
+    """Run the collector until SIGINT or SIGTERM. Requests in progress finish first.
 
-        directory = Path(tls_dir or tempfile.mkdtemp(prefix="mixtrack-tls-"))
-        local = local_tls(directory)
-        context = local.context
-    server = CollectorServer(app, host, port, ssl_context=context)
+    Returns 0 after a clean stop, 1 when requests were still running at the deadline, and 2
+    (after one line on ``err`` saying what to do) when the database cannot be opened or the
+    address cannot be bound.
+    """
+    try:
+        store: Store = CountingStore() if count_only else SqliteStore(db)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"mixtrack collector: {_db_problem(db, exc)}", file=err, flush=True)
+        return 2
+    try:
+        app = CollectorApp(
+            store, tokens=tokens, secrets=secrets, count_only=count_only, identity=identity
+        )
+        context = None
+        if tls:
+            from mixtrack.collector._tls import local_tls
+
+            directory = Path(tls_dir or tempfile.mkdtemp(prefix="mixtrack-tls-"))
+            local = local_tls(directory)
+            context = local.context
+        server = CollectorServer(app, host, port, ssl_context=context)
+    except OSError as exc:
+        store.close()
+        print(f"mixtrack collector: {_bind_problem(host, port, exc)}", file=err, flush=True)
+        return 2
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -65,3 +86,37 @@ def serve(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _db_problem(db: str, exc: BaseException) -> str:
+    path = Path(db)
+    if path.is_dir():
+        why = "it is a directory"
+    elif not path.parent.is_dir():
+        why = f"the folder {str(path.parent)!r} does not exist"
+    elif path.is_file() and "not a database" in str(exc):
+        why = "the file is not a SQLite database"
+    else:
+        why = str(exc)
+    return (
+        f"cannot open the database {db!r}: {why}; pass --db with the path of a new or "
+        "existing collector database in a writable folder, or --db :memory:"
+    )
+
+
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use (another mixtrack collector?): stop "
+            "that process, or pass --port with another port (--port 0 picks a free one)"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"not allowed to listen on port {port}: ports below 1024 need root; pass "
+            "--port 1024 or above"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return (
+            f"cannot listen on {host}: {exc}; pass --host 127.0.0.1 or an address of this machine"
+        )
+    return f"cannot listen on {host}:{port}: {exc}; pass another --host or --port"

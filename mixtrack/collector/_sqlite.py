@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from mixtrack.collector import _json, _profiles
-from mixtrack.collector._identity import clusters
 from mixtrack.collector._store import EventQuery, Rejection, StoredEvent, Written
 from mixtrack.collector._validate import Event, Update
+from mixtrack.protocol.identity import Link, check_mode, clusters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS groups (
 CREATE TABLE IF NOT EXISTS links (
     seq INTEGER PRIMARY KEY,
     kept TEXT NOT NULL,
-    merged TEXT NOT NULL
+    merged TEXT NOT NULL,
+    system TEXT NOT NULL DEFAULT 'original'
 );
 CREATE TABLE IF NOT EXISTS rejected (
     seq INTEGER PRIMARY KEY,
@@ -84,8 +85,12 @@ class SqliteStore:
             # fsync at every checkpoint halves the ingest rate.
             self._db.execute("PRAGMA synchronous=OFF")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(links)")}
+        if "system" not in columns:  # a database written before links named their system
+            self._db.execute("ALTER TABLE links ADD COLUMN system TEXT NOT NULL DEFAULT 'original'")
         # Mixpanel's duplicate rule (same event, distinct_id, time and $insert_id) is checked
         # against hashes in memory: a unique index on random ids costs most of the write time.
+        self._links: set[Link] = set(self.identity_links())
         self._seen: set[int] = {
             _dedup_key(*row)
             for row in self._db.execute(
@@ -100,7 +105,7 @@ class SqliteStore:
         *,
         endpoint: str,
         received_at: float,
-        links: Sequence[tuple[str, str]] = (),
+        links: Sequence[Link] = (),
     ) -> Written:
         dumps = _json.dumps_str
         keyed = [(e, round(e.time * 1000)) for e in events]
@@ -133,8 +138,14 @@ class SqliteStore:
             db.execute("BEGIN")
             try:
                 db.executemany(INSERT_EVENT, rows)
+                # A signed-in visitor's every event repeats the same ($user_id, $device_id)
+                # link: keep each link once.
+                links = [link for link in dict.fromkeys(links) if link not in self._links]
+                self._links.update(links)
                 if links:
-                    db.executemany("INSERT INTO links (kept, merged) VALUES (?, ?)", links)
+                    db.executemany(
+                        "INSERT INTO links (kept, merged, system) VALUES (?, ?, ?)", links
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -230,7 +241,8 @@ class SqliteStore:
         if query.distinct_id is not None:
             ids = [query.distinct_id]
             if query.identity:
-                ids = clusters(self.identity_links()).get(query.distinct_id, ids)
+                by_id = clusters(self.identity_links(), query.identity_mode)
+                ids = by_id.get(query.distinct_id, ids)
             clauses.append(f"distinct_id IN ({', '.join('?' * len(ids))})")
             args.extend(ids)
         if query.since is not None:
@@ -311,10 +323,17 @@ class SqliteStore:
             for seq, endpoint, method, status, reason, at, failed, excerpt in rows
         ]
 
-    def identity_links(self) -> list[tuple[str, str]]:
+    def identity_links(self) -> list[Link]:
         with self._lock:
-            rows = self._db.execute("SELECT kept, merged FROM links ORDER BY seq").fetchall()
-        return [(kept, merged) for kept, merged in rows]
+            rows = self._db.execute(
+                "SELECT kept, merged, system FROM links ORDER BY seq"
+            ).fetchall()
+        return [Link(kept, merged, check_mode(system)) for kept, merged, system in rows]
+
+    def all_events(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT name, properties FROM events ORDER BY seq").fetchall()
+        return [{"event": name, "properties": _json.loads(props)} for name, props in rows]
 
     def exposures(self) -> list[tuple[str, str, int, int]]:
         with self._lock:
@@ -341,6 +360,7 @@ class SqliteStore:
                 self._db.execute(f"DELETE FROM {table}")
             self._db.execute("COMMIT")
             self._seen.clear()
+            self._links.clear()
 
     def close(self) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import attrs
 
 from mixtrack.collector._validate import Event, Update
+from mixtrack.protocol.identity import IdentityMode, Link
 
 
 @attrs.frozen
@@ -21,8 +22,9 @@ class EventQuery:
 
     event: str | None = None
     distinct_id: str | None = None
-    #: Also match every id merged with ``distinct_id`` ($identify, $create_alias, $merge).
+    #: Also match every id merged with ``distinct_id``, as ``identity_mode`` merges ids.
     identity: bool = False
+    identity_mode: IdentityMode = "simplified"
     since: float | None = None
     until: float | None = None
     endpoint: str | None = None
@@ -82,7 +84,7 @@ class Store(Protocol):
         *,
         endpoint: str,
         received_at: float,
-        links: Sequence[tuple[str, str]] = (),
+        links: Sequence[Link] = (),
     ) -> Written:
         """Store ``events`` in one transaction, dropping duplicates; record identity links."""
 
@@ -102,7 +104,11 @@ class Store(Protocol):
 
     def rejected(self) -> list[Rejection]: ...
 
-    def identity_links(self) -> list[tuple[str, str]]: ...
+    def identity_links(self) -> list[Link]:
+        """Every identity link stored, in arrival order, for either ID-merge system."""
+
+    def all_events(self) -> list[dict[str, Any]]:
+        """Every stored event as ``{"event": ..., "properties": {...}}``, in arrival order."""
 
     def exposures(self) -> list[tuple[str, str, int, int]]:
         """``$experiment_started`` counts: (experiment, variant, events, distinct ids)."""

@@ -18,6 +18,7 @@ import attrs
 
 from mixtrack._message import DENIED_IDS
 from mixtrack.collector._responses import FailedRecord
+from mixtrack.collector._wire import Malformed
 
 TRACK_WINDOW = 5 * 24 * 3600
 FUTURE_SLACK = 3600
@@ -93,6 +94,8 @@ def updates(records: list[Any], *, endpoint: str, rules: Rules) -> list[Update |
 
 
 def _event(record: Any, endpoint: str, rules: Rules, auth_token: str | None) -> Event:
+    if isinstance(record, Malformed):
+        raise _Refused("", record.message)
     if not isinstance(record, dict):
         raise _Refused("", f"each event must be a JSON object, got {_type(record)}")
     name = record.get("event")
@@ -188,6 +191,8 @@ def _nested(value: Any, field: str, depth: int) -> None:
 
 
 def _update(record: Any, endpoint: str, rules: Rules) -> Update:
+    if isinstance(record, Malformed):
+        raise _Refused("", record.message)
     if not isinstance(record, dict):
         raise _Refused("", f"each update must be a JSON object, got {_type(record)}")
     token = _token(record.get("$token", record.get("token")), None, "$token", rules)

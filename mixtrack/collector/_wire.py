@@ -10,16 +10,26 @@ Mixpanel's clients disagree on almost everything, and a collector has to accept 
 - ``/import`` also takes ``application/json`` and ``application/x-ndjson`` bodies, often gzipped.
 
 So the decoder trusts the bytes rather than the ``Content-Type`` header.
+
+Text is decoded as Mixpanel decodes it. mixpanel-browser's base64 encoder turns each UTF-16
+code unit into UTF-8 on its own, so a character outside the Basic Multilingual Plane (an
+emoji, some CJK) arrives as two encoded surrogate halves ("CESU-8") rather than as one
+four-byte sequence; those pairs become the character they stand for. A surrogate without its
+other half (mixpanel-browser cuts strings at 255 UTF-16 units, which can split a pair) and any
+other byte that is not UTF-8 become U+FFFD, the replacement character, so one bad string never
+costs the rest of the request.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 import zlib
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes
 
 import attrs
 
@@ -30,6 +40,13 @@ MAX_RECORDS = 2000
 #: Uncompressed body limits, in bytes: Mixpanel's documented 2 MB, and 10 MB for /import.
 MAX_BYTES = {"track": 2 * 1024 * 1024, "engage": 2 * 1024 * 1024, "groups": 2 * 1024 * 1024}
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+@attrs.frozen
+class Malformed:
+    """A line of an NDJSON body that is not JSON: refused on its own, the other lines kept."""
+
+    message: str
 
 
 @attrs.frozen
@@ -129,7 +146,7 @@ def decode_data_field(data: str) -> Any:
     text = data.strip()
     if text[:1] in ("[", "{"):
         try:
-            return _json.loads(text)
+            return loads(text)
         except _json.DecodeError as exc:
             raise WireError(f"data is not valid JSON: {exc} in {_excerpt(text)}") from None
     compact = text.replace(" ", "+").replace("\n", "").replace("\r", "")
@@ -141,35 +158,90 @@ def decode_data_field(data: str) -> Any:
     except (binascii.Error, ValueError):
         raise WireError(f"data is neither JSON nor base64: {_excerpt(text)}") from None
     try:
-        return _json.loads(raw)
+        return loads(raw)
     except _json.DecodeError as exc:
         raise WireError(f"data is base64 but not of JSON: {exc} in {_excerpt(raw)}") from None
+
+
+#: An encoded UTF-16 surrogate pair: high half ED A0-AF xx, then low half ED B0-BF xx.
+_CESU_PAIR = re.compile(rb"\xed([\xa0-\xaf])([\x80-\xbf])\xed([\xb0-\xbf])([\x80-\xbf])")
+#: Half a pair, left alone.
+_CESU_HALF = re.compile(rb"\xed[\xa0-\xbf][\x80-\xbf]")
+_REPLACEMENT = "\ufffd".encode()
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _join_pair(match: re.Match[bytes]) -> bytes:
+    high = 0xD800 | ((match[1][0] & 0x0F) << 6) | (match[2][0] & 0x3F)
+    low = 0xDC00 | ((match[3][0] & 0x0F) << 6) | (match[4][0] & 0x3F)
+    return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)).encode()
+
+
+def text_of(raw: bytes) -> str:
+    """``raw`` decoded as Mixpanel decodes it: UTF-8, with surrogate pairs encoded one half at
+    a time (mixpanel-browser's base64) joined, and anything else invalid as U+FFFD.
+
+    >>> text_of(b"\xed\xa0\xbc\xed\xbc\xb3 caf\xc3\xa9")
+    '\U0001f333 café'
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    joined = _CESU_HALF.sub(_REPLACEMENT, _CESU_PAIR.sub(_join_pair, raw))
+    return joined.decode("utf-8", "replace")
+
+
+def loads(data: bytes | str) -> Any:
+    """JSON as Mixpanel reads it: see :func:`text_of`; escaped lone surrogates (``"\\ud83c"``,
+    which ``JSON.stringify`` writes for half a pair) become U+FFFD too."""
+    try:
+        return _json.loads(data)
+    except _json.DecodeError:
+        text = text_of(data) if isinstance(data, bytes) else data
+    try:
+        value = json.loads(text)  # the stdlib accepts escaped lone surrogates; fix them after
+    except json.JSONDecodeError:
+        return _json.loads(text)  # raises the usual error, with its position
+    return _scrub(value)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
+    return value
 
 
 def _parse_form(body: bytes) -> dict[str, str]:
     # parse_qsl would do, but it decodes strictly as UTF-8 and hides which field was bad.
     fields: dict[str, str] = {}
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise WireError(f"form body is not UTF-8: {_excerpt(body)}") from None
-    for part in text.split("&"):
+    for part in text_of(body).split("&"):
         if not part:
             continue
         key, _, value = part.partition("=")
-        fields[unquote_plus(key)] = unquote_plus(value)
+        fields[unquote_plus(key)] = text_of(unquote_to_bytes(value.replace("+", " ")))
     return fields
 
 
 def _parse_json_body(body: bytes, content_type: str) -> Any:
     if "ndjson" in content_type or (body[:1] == b"{" and b"\n{" in body):
         lines = [line for line in body.split(b"\n") if line.strip()]
-        try:
-            return [_json.loads(line) for line in lines]
-        except _json.DecodeError as exc:
-            raise WireError(f"body is not valid NDJSON: {exc}") from None
+        records: list[Any] = []
+        for number, line in enumerate(lines, 1):
+            try:
+                records.append(loads(line))
+            except _json.DecodeError as exc:
+                # Each line stands alone: one broken line costs only itself.
+                records.append(Malformed(f"line {number} is not valid JSON: {exc}"))
+        if records and all(isinstance(r, Malformed) for r in records):
+            raise WireError(f"body is not valid NDJSON: {records[0].message}")
+        return records
     try:
-        return _json.loads(body)
+        return loads(body)
     except _json.DecodeError as exc:
         raise WireError(f"body is not valid JSON: {exc} in {_excerpt(body)}") from None
 

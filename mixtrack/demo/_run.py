@@ -1,6 +1,8 @@
 """``mixtrack demo``: collector + example shop + simulated visitors, then the experiment audit.
 
-Runs from a mixtrack checkout (the example shops live in ``examples/``, not in the package).
+The Django shop ships in the package (:mod:`mixtrack.demo.shop`), so the default demo runs
+wherever ``mixtrack[django]`` is installed; ``--shop flask`` runs the Flask shop of a mixtrack
+checkout (``examples/flask_shop``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,17 @@ def find_checkout(start: Path | None = None) -> Path:
         if (folder / "examples" / "SHOP.md").is_file():
             return folder
     raise ConfigError(
-        "mixtrack demo runs the example shop from a mixtrack checkout: run it from the "
-        "repository (make demo), where examples/SHOP.md is"
+        "the Flask example shop lives in a mixtrack checkout: run `mixtrack demo --shop flask` "
+        "from the repository, where examples/SHOP.md is (the Django shop, the default, runs "
+        "anywhere)"
     )
+
+
+def _check_django() -> None:
+    try:
+        import django  # noqa: F401
+    except ImportError:
+        raise ConfigError("the demo shop needs Django: pip install 'mixtrack[django]'") from None
 
 
 def _free_port(preferred: int) -> int:
@@ -65,9 +75,11 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 9
     raise RuntimeError(f"the example shop did not answer {url}/health within {timeout:.0f}s")
 
 
-def _start_shop(root: Path, shop: str, port: int, api_host: str) -> subprocess.Popen[bytes]:
+def _start_shop(
+    root: Path | None, shop: str, port: int, api_host: str, log_path: Path
+) -> subprocess.Popen[bytes]:
     # a fresh shop database each run, so the simulated visitors can sign up again
-    shop_db = Path(tempfile.mkdtemp(prefix="mixtrack-demo-")) / "shop.sqlite3"
+    shop_db = log_path.parent / "shop.sqlite3"
     env = {
         **os.environ,
         "MIXTRACK_API_HOST": api_host,
@@ -75,10 +87,11 @@ def _start_shop(root: Path, shop: str, port: int, api_host: str) -> subprocess.P
         "SHOP_DB": str(shop_db),
         "PYTHONUNBUFFERED": "1",
     }
-    log = open(root / f".mixtrack-demo-{shop}.log", "wb")  # noqa: SIM115 - lives as long as the shop
+    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the shop
+    module = "mixtrack.demo.shop" if shop == "django" else f"examples.{shop}_shop"
     return subprocess.Popen(
-        [sys.executable, "-m", f"examples.{shop}_shop", "--port", str(port)],
-        cwd=root,
+        [sys.executable, "-m", module, "--port", str(port)],
+        cwd=root or log_path.parent,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -130,14 +143,17 @@ def run_demo(
     from mixtrack.collector._server import CollectorServer
     from mixtrack.collector._sqlite import SqliteStore
 
-    root = find_checkout()
+    root = find_checkout() if shop != "django" else None
+    if shop == "django":
+        _check_django()
+    log_path = Path(tempfile.mkdtemp(prefix="mixtrack-demo-")) / f"{shop}-shop.log"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     server = CollectorServer(CollectorApp(SqliteStore(db)), "127.0.0.1", _free_port(port)).start()
     print(f"collector: {server.url} (SQLite: {db})", file=out)
     shop_port = _free_port(8000 if shop == "django" else 8001)
     shop_url = f"http://127.0.0.1:{shop_port}"
-    process = _start_shop(root, shop, shop_port, server.url)
+    process = _start_shop(root, shop, shop_port, server.url, log_path)
     try:
         _wait_healthy(shop_url, process)
         print(f"example shop ({shop}): {shop_url}", file=out)
@@ -155,7 +171,7 @@ def run_demo(
     print(_audit_text(server.url), file=out)
     if report.errors:
         print(
-            f"warning: {report.errors} requests to the shop failed (see .mixtrack-demo-{shop}.log)",
+            f"warning: {report.errors} requests to the shop failed (see {log_path})",
             file=out,
         )
     out.flush()

@@ -1,4 +1,9 @@
-"""``mixtrack import``: the command-line face of :func:`mixtrack.importer.import_file`."""
+"""``mixtrack import``: the command-line face of :func:`mixtrack.importer.import_file`.
+
+Exit codes: 0 when every row was imported; 1 when some row was refused (``--allow-rejected``
+accepts that) or some chunk could not be delivered (run the same command again to resume);
+2 on a usage problem, such as a CSV header without the event, distinct_id or time column.
+"""
 
 from __future__ import annotations
 
@@ -64,6 +69,28 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="ignore an existing checkpoint and start from the top",
     )
+    parser.add_argument(
+        "--delimiter",
+        help="CSV field delimiter, e.g. ';' or '\\t' (default: detected among , ; tab |)",
+    )
+    parser.add_argument(
+        "--column-types",
+        metavar="NAME=TYPE,...",
+        default="",
+        help="CSV property types, TYPE one of str, int, float, bool, json "
+        "(e.g. seats=int,zip=str); other columns are inferred: whole numbers and decimals "
+        "without leading zeros become numbers, true/false booleans, the rest text",
+    )
+    parser.add_argument(
+        "--no-infer-types",
+        action="store_true",
+        help="send CSV cells not named in --column-types as text",
+    )
+    parser.add_argument(
+        "--allow-rejected",
+        action="store_true",
+        help="exit 0 even when some rows were refused",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -71,6 +98,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from mixtrack.errors import MixtrackError
     from mixtrack.importer import ColumnMap, import_file
+    from mixtrack.importer._rows import parse_column_types
 
     if not args.token:
         print("mixtrack import: no token: pass --token or set MIXTRACK_TOKEN", file=sys.stderr)
@@ -82,15 +110,21 @@ def run(args: argparse.Namespace) -> int:
             print("mixtrack import: --service-account takes USER:SECRET", file=sys.stderr)
             return 2
         account = (user, secret)
-    columns = ColumnMap(
-        event=args.event_column,
-        distinct_id=args.distinct_id_column,
-        time=args.time_column,
-        insert_id=args.insert_id_column,
-        properties=args.properties_column,
-        time_format=args.time_format,
-    )
+    delimiter = args.delimiter
+    if delimiter in ("\\t", "tab"):
+        delimiter = "\t"
     try:
+        columns = ColumnMap(
+            event=args.event_column,
+            distinct_id=args.distinct_id_column,
+            time=args.time_column,
+            insert_id=args.insert_id_column,
+            properties=args.properties_column,
+            time_format=args.time_format,
+            delimiter=delimiter,
+            column_types=parse_column_types(args.column_types),
+            infer_types=not args.no_infer_types,
+        )
         summary = import_file(
             args.file,
             token=args.token,
@@ -111,9 +145,18 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"rows read:        {summary.rows:,}")
     if summary.skipped_rows:
-        print(f"already imported: {summary.skipped_rows:,} rows (from the checkpoint)")
-    print(f"imported:         {summary.imported:,}")
-    print(f"rejected:         {summary.rejected:,}")
+        print(
+            f"resumed:          {summary.skipped_rows:,} rows were done by an earlier run "
+            f"({summary.imported_before:,} imported, {summary.rejected_before:,} refused), "
+            "skipped now"
+        )
+        print(f"imported now:     {summary.imported_now:,}")
+        print(f"rejected now:     {summary.rejected_now:,}")
+        print(f"imported, all runs: {summary.imported:,}")
+        print(f"rejected, all runs: {summary.rejected:,}")
+    else:
+        print(f"imported:         {summary.imported:,}")
+        print(f"rejected:         {summary.rejected:,}")
     for reason, count in list(summary.reasons.items())[:10]:
         print(f"  {count:>8,}  {reason}")
     for error in summary.errors:
@@ -122,4 +165,11 @@ def run(args: argparse.Namespace) -> int:
         print("some chunks were not delivered: run the same command again to resume")
         return 1
     print(f"done in {summary.seconds:.1f}s")
+    if summary.rejected and not args.allow_rejected:
+        print(
+            f"mixtrack import: {summary.rejected:,} row(s) refused (reasons above); fix them "
+            "and import them again, or pass --allow-rejected to accept this",
+            file=sys.stderr,
+        )
+        return 1
     return 0

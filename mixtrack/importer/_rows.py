@@ -3,6 +3,10 @@
 A row becomes ``{"event", "properties": {"token", "distinct_id", "time", "$insert_id", ...}}``
 or a reason why it cannot. Rows without a ``$insert_id`` get one derived from their content
 and position, so importing the same file twice (or resuming) never duplicates an event.
+
+CSV files may be separated by ``,``, ``;``, tabs or ``|``: the delimiter is detected from the
+start of the file unless one is given. Cells are typed (see :func:`infer_cell`), or as
+``column_types`` says.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,11 +31,26 @@ from mixtrack._message import (
     encode_properties,
     event_time_ms,
 )
-from mixtrack.errors import ValidationError
+from mixtrack.errors import ConfigError, ValidationError
 
-__all__ = ["ColumnMap", "Row", "count_rows", "read_rows"]
+__all__ = [
+    "COLUMN_TYPES",
+    "ColumnMap",
+    "Row",
+    "count_rows",
+    "csv_dialect",
+    "infer_cell",
+    "parse_column_types",
+    "read_rows",
+]
 
 Format = Literal["ndjson", "csv"]
+#: The types ``--column-types`` accepts.
+COLUMN_TYPES = ("str", "int", "float", "bool", "json")
+DELIMITERS = ",;\t|"
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+_BOOLS = {"true": True, "false": False}
 
 
 @attrs.frozen
@@ -49,6 +69,12 @@ class ColumnMap:
     insert_id: str = "$insert_id"
     properties: str | None = None
     time_format: str = "auto"
+    #: CSV only: the field delimiter; ``None`` detects it.
+    delimiter: str | None = None
+    #: CSV only: ``{column: type}`` with a type of :data:`COLUMN_TYPES`; other property
+    #: columns are inferred by :func:`infer_cell` unless ``infer_types`` is False.
+    column_types: Mapping[str, str] = attrs.field(factory=dict)
+    infer_types: bool = True
 
 
 @attrs.frozen
@@ -64,20 +90,140 @@ def _open_text(path: Path) -> io.TextIOWrapper:
     return open(path, encoding="utf-8-sig", newline="")
 
 
-def count_rows(path: Path, fmt: Format) -> int:
+def parse_column_types(text: str) -> dict[str, str]:
+    """``"seats=int,plan=str"`` -> ``{"seats": "int", "plan": "str"}``; a clear error otherwise.
+
+    >>> parse_column_types("seats=int, paid=bool")
+    {'seats': 'int', 'paid': 'bool'}
+    """
+    types: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, kind = part.rpartition("=")
+        if not name or kind not in COLUMN_TYPES:
+            raise ConfigError(
+                f"column type {part!r} must be NAME=TYPE with TYPE one of "
+                f"{', '.join(COLUMN_TYPES)} (e.g. --column-types seats=int,plan=str)"
+            )
+        types[name.strip()] = kind
+    return types
+
+
+def infer_cell(text: str) -> Any:
+    """A CSV cell as the value it spells: integers and decimals without leading zeros
+    (``"42"``, ``"-3"``, ``"9.5"``) become numbers, ``true``/``false`` (any case) become
+    booleans; anything else, ``"007"`` and ``"1e3"`` included, stays text.
+
+    >>> [infer_cell(v) for v in ("42", "9.5", "TRUE", "007", "1,5", "pro")]
+    [42, 9.5, True, '007', '1,5', 'pro']
+    """
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return _BOOLS.get(text.lower(), text)
+
+
+def _typed(name: str, text: str, kind: str) -> Any:
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "bool":
+            lowered = text.strip().lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError
+        if kind == "json":
+            return json.loads(text)
+    except ValueError:
+        raise ValidationError(f"column {name!r} is typed {kind} but holds {text!r}") from None
+    return text
+
+
+def csv_dialect(sample: str, delimiter: str | None = None) -> type[csv.Dialect] | csv.Dialect:
+    """The CSV dialect of a file starting with ``sample``: ``delimiter``, or the one of
+    ``,``, ``;``, tab and ``|`` that the sample is consistently split by (``,`` when none).
+
+    >>> csv_dialect("a;b;c\n1;2;3\n").delimiter
+    ';'
+    """
+    if delimiter is not None:
+        if len(delimiter) != 1:
+            raise ConfigError(f"--delimiter must be one character, got {delimiter!r}")
+
+        class Given(csv.excel):
+            pass
+
+        Given.delimiter = delimiter
+        return Given
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
+    except csv.Error:
+        return csv.excel
+
+
+def _csv_reader(file: io.TextIOWrapper, columns: ColumnMap) -> tuple[csv.DictReader[str], str]:
+    sample = file.read(64 * 1024)
+    file.seek(0)
+    dialect = csv_dialect(sample, columns.delimiter)
+    return csv.DictReader(file, dialect=dialect), str(dialect.delimiter)
+
+
+def count_rows(path: Path, fmt: Format, columns: ColumnMap | None = None) -> int:
     """How many rows a file has (for the progress bar)."""
     with _open_text(path) as file:
         if fmt == "csv":
-            return max(0, sum(1 for _ in csv.reader(file)) - 1)
+            return sum(1 for _ in _csv_reader(file, columns or ColumnMap())[0])
         return sum(1 for line in file if line.strip())
 
 
+def _check_header(fields: Sequence[str] | None, columns: ColumnMap, delimiter: str) -> None:
+    found = [f for f in fields or [] if f]
+    required = [columns.event, columns.distinct_id, columns.time]
+    missing = [name for name in required if name not in found]
+    if not missing:
+        return
+    flags = {
+        columns.event: "--event-column",
+        columns.distinct_id: "--distinct-id-column",
+        columns.time: "--time-column",
+    }
+    shown = ", ".join(repr(f) for f in found[:20]) or "nothing"
+    hint = ", ".join(f"{flags[name]} for {name!r}" for name in missing)
+    raise ConfigError(
+        f"the CSV header has no column {' or '.join(repr(m) for m in missing)}; the header "
+        f"found (split on {delimiter!r}) is: {shown}. Name the columns with {hint}, or pass "
+        "--delimiter if the file is split by another character"
+    )
+
+
 def read_rows(path: Path, fmt: Format, columns: ColumnMap, token: str) -> Iterator[Row]:
-    """Every row of the file, in order, as a message or a reason."""
+    """Every row of the file, in order, as a message or a reason.
+
+    Raises :class:`~mixtrack.errors.ConfigError` before the first row when a CSV header lacks
+    a required column (naming the header it found).
+    """
     with _open_text(path) as file:
         if fmt == "csv":
-            for number, record in enumerate(csv.DictReader(file), start=1):
-                yield _row(number, {k: _cell(v) for k, v in record.items() if k}, columns, token)
+            reader, delimiter = _csv_reader(file, columns)
+            _check_header(reader.fieldnames, columns, delimiter)
+            unknown = sorted(set(columns.column_types) - set(reader.fieldnames or ()))
+            if unknown:
+                raise ConfigError(
+                    f"--column-types names {', '.join(map(repr, unknown))}, not in the CSV "
+                    f"header: {', '.join(repr(f) for f in reader.fieldnames or ())}"
+                )
+            for number, record in enumerate(reader, start=1):
+                cells = {k: v for k, v in record.items() if k}
+                try:
+                    typed = _type_cells(cells, columns)
+                except ValidationError as exc:
+                    yield Row(number, None, str(exc))
+                    continue
+                yield _row(number, typed, columns, token)
             return
         number = 0
         for line in file:
@@ -99,10 +245,22 @@ def read_rows(path: Path, fmt: Format, columns: ColumnMap, token: str) -> Iterat
                 yield _row(number, doc, columns, token)
 
 
-def _cell(value: str | None) -> Any:
-    if value is None or value == "":
-        return None
-    return value
+def _type_cells(record: Mapping[str, str | None], columns: ColumnMap) -> dict[str, Any]:
+    # The event, id and time columns keep their text: they have parsers of their own.
+    fixed = {columns.event, columns.distinct_id, columns.time, columns.insert_id}
+    if columns.properties is not None:
+        fixed.add(columns.properties)
+    typed: dict[str, Any] = {}
+    for name, value in record.items():
+        if value is None or value == "":
+            typed[name] = None
+        elif name in columns.column_types:
+            typed[name] = _typed(name, value, columns.column_types[name])
+        elif columns.infer_types and name not in fixed:
+            typed[name] = infer_cell(value)
+        else:
+            typed[name] = value
+    return typed
 
 
 def _parse_time(value: Any, time_format: str) -> int:

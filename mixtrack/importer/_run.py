@@ -39,7 +39,12 @@ __all__ = ["ImportSummary", "import_file"]
 
 @attrs.frozen
 class ImportSummary:
-    """What an import did. ``ok`` is False when some chunk could not be delivered."""
+    """What an import did. ``ok`` is False when some chunk could not be delivered.
+
+    ``imported`` and ``rejected`` count every run of this checkpoint; ``imported_before`` and
+    ``rejected_before`` are what the checkpoint already held when this run started, so
+    ``imported - imported_before`` is this run's share.
+    """
 
     rows: int
     imported: int
@@ -50,10 +55,22 @@ class ImportSummary:
     seconds: float
     #: why chunks could not be delivered (run the same command again to resume them)
     errors: list[str] = attrs.field(factory=list)
+    imported_before: int = 0
+    rejected_before: int = 0
 
     @property
     def ok(self) -> bool:
         return self.failed_chunks == 0
+
+    @property
+    def imported_now(self) -> int:
+        """Events this run imported."""
+        return self.imported - self.imported_before
+
+    @property
+    def rejected_now(self) -> int:
+        """Records refused in this run."""
+        return self.rejected - self.rejected_before
 
 
 class _Checkpoint:
@@ -162,7 +179,9 @@ def import_file(
         Path(checkpoint or f"{source}.mixtrack-checkpoint"), source, batch_size, resume=resume
     )
     sender = transport or HttpxTransport(max_connections=workers)
-    bar = ProgressBar(count_rows(source, fmt), "rows", progress)
+    columns = columns or ColumnMap()
+    bar = ProgressBar(count_rows(source, fmt, columns), "rows", progress)
+    before = (state.imported, state.rejected)
     started = time.monotonic()
     lock = threading.Lock()
     counts = {"rows": 0, "skipped": 0, "failed": 0}
@@ -183,9 +202,7 @@ def import_file(
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mixtrack-import") as pool:
         running: set[Future[None]] = set()
-        for number, chunk in _chunks(
-            read_rows(source, fmt, columns or ColumnMap(), token), batch_size
-        ):
+        for number, chunk in _chunks(read_rows(source, fmt, columns, token), batch_size):
             counts["rows"] += len(chunk)
             if number in state.done:
                 counts["skipped"] += len(chunk)
@@ -210,6 +227,8 @@ def import_file(
         reasons=dict(state.reasons.most_common()),
         seconds=time.monotonic() - started,
         errors=errors,
+        imported_before=before[0],
+        rejected_before=before[1],
     )
 
 

@@ -10,8 +10,12 @@ adds the fixtures ``mixtrack_events``, ``mixtrack_collector`` and ``mixtrack_cli
 
 from __future__ import annotations
 
-from mixtrack.testing._collector import Collector
+from typing import TYPE_CHECKING, Any
+
 from mixtrack.testing._memory import CapturedEvents, InMemoryTransport, decode_request
+
+if TYPE_CHECKING:
+    from mixtrack.testing._collector import Collector
 
 __all__ = ["CapturedEvents", "Collector", "InMemoryTransport", "capture", "decode_request"]
 
@@ -38,3 +42,13 @@ def capture(token: str = "test-token", **options: object) -> CapturedEvents:
     )
     client = Client(config=config, transport=transport, **options)  # type: ignore[arg-type]
     return CapturedEvents(client, transport)
+
+
+def __getattr__(name: str) -> Any:
+    # The collector (HTTP server, SQLite store) loads on first use: every pytest session of a
+    # project with mixtrack installed imports this module through the plugin.
+    if name == "Collector":
+        from mixtrack.testing._collector import Collector
+
+        return Collector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

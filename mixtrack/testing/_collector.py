@@ -19,6 +19,7 @@ import httpx
 
 from mixtrack.collector import CollectorApp, CollectorServer, CountingStore, SqliteStore
 from mixtrack.collector._store import Store
+from mixtrack.protocol.identity import check_mode
 
 
 class Collector:
@@ -32,7 +33,9 @@ class Collector:
 
     ``db`` is ``":memory:"`` by default; ``tokens``/``secrets`` restrict what is accepted
     (see ``mixtrack collector --help``); ``tls=True`` serves HTTPS with a generated CA whose
-    certificate is at :attr:`ca_file`.
+    certificate is at :attr:`ca_file`. ``identity`` is the Mixpanel ID-merge system whose rules
+    build identity clusters (``"simplified"``, the default, or ``"original"``); the
+    :attr:`identity_mode` attribute switches it while running.
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class Collector:
         tls: bool = False,
         count_only: bool = False,
         timeout: float = 10.0,
+        identity: str = "simplified",
     ) -> None:
         self._options = (host, port, str(db), tuple(tokens), tuple(secrets), tls, count_only)
         self._timeout = timeout
@@ -53,6 +57,7 @@ class Collector:
         self._http: httpx.Client | None = None
         self._before_read: list[Callable[[], object]] = []
         self.ca_file: Path | None = None
+        self._identity = check_mode(identity)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -62,7 +67,13 @@ class Collector:
             return self
         host, port, db, tokens, secrets, tls, count_only = self._options
         store: Store = CountingStore() if count_only else SqliteStore(db)
-        app = CollectorApp(store, tokens=tokens, secrets=secrets, count_only=count_only)
+        app = CollectorApp(
+            store,
+            tokens=tokens,
+            secrets=secrets,
+            count_only=count_only,
+            identity=self._identity,
+        )
         context = None
         if tls:
             from mixtrack.collector._tls import local_tls
@@ -104,6 +115,17 @@ class Collector:
     def live_url(self) -> str:
         """The live view page."""
         return self._running().live_url
+
+    @property
+    def identity_mode(self) -> str:
+        """The ID-merge system identity clusters are built with; assign to switch."""
+        return self._identity
+
+    @identity_mode.setter
+    def identity_mode(self, mode: str) -> None:
+        self._identity = check_mode(mode)
+        if self._server is not None:
+            self._server.app.identity = self._identity
 
     @property
     def app(self) -> CollectorApp:

@@ -1,7 +1,9 @@
 """pytest fixtures around :class:`mixtrack.testing.Collector`.
 
 - ``mixtrack_collector``: one real collector per test session on a free port, emptied (events,
-  profiles, rejections, counters, faults) before each test.
+  profiles, rejections, counters, faults) before each test. Its ID-merge system is the ini
+  option ``mixtrack_identity`` (``simplified``, the default, or ``original``); a test marked
+  ``@pytest.mark.mixtrack_identity("original")`` gets that system for itself.
 - ``mixtrack_client``: a :class:`mixtrack.Client` pointed at it; every read from the collector
   flushes the client first, and the client is shut down after the test. It runs strict
   (``invalid="raise"``), so a value that cannot be sent fails the test at the call.
@@ -18,10 +20,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mixtrack.testing._collector import Collector
-
 if TYPE_CHECKING:
     from mixtrack.client import Client
+    from mixtrack.testing._collector import Collector
 
 # The private session fixture is listed so that `import *` in a plugin registers it too.
 __all__ = ["_mixtrack_collector_session", "mixtrack_client", "mixtrack_collector"]
@@ -29,17 +30,29 @@ __all__ = ["_mixtrack_collector_session", "mixtrack_client", "mixtrack_collector
 TEST_TOKEN = "mixtrack-test-token"
 
 
+def default_identity(config: pytest.Config) -> str:
+    """The ini option ``mixtrack_identity``, ``simplified`` when unset."""
+    value = config.getini("mixtrack_identity")
+    return str(value or "simplified")
+
+
 @pytest.fixture(scope="session")
-def _mixtrack_collector_session() -> Iterator[Collector]:
-    with Collector() as collector:
+def _mixtrack_collector_session(request: pytest.FixtureRequest) -> Iterator[Collector]:
+    from mixtrack.testing._collector import Collector
+
+    with Collector(identity=default_identity(request.config)) as collector:
         yield collector
 
 
 @pytest.fixture
-def mixtrack_collector(_mixtrack_collector_session: Collector) -> Iterator[Collector]:
+def mixtrack_collector(
+    _mixtrack_collector_session: Collector, request: pytest.FixtureRequest
+) -> Iterator[Collector]:
     """A real local collector, empty at the start of the test."""
     collector = _mixtrack_collector_session
     collector.reset()
+    marker = request.node.get_closest_marker("mixtrack_identity")
+    collector.identity_mode = marker.args[0] if marker else default_identity(request.config)
     try:
         yield collector
     finally:

@@ -29,6 +29,21 @@ __all__ = [
 ]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "mixtrack_identity",
+        "ID-merge system of the mixtrack_collector fixture: simplified (default) or original",
+        default="simplified",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mixtrack_identity(mode): the ID-merge system mixtrack_collector uses in this test",
+    )
+
+
 @pytest.fixture
 def mixtrack_events() -> Iterator[CapturedEvents]:
     """A client whose messages are captured in memory, flushed before every read."""

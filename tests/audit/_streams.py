@@ -35,7 +35,12 @@ class Stream:
         return self.add("$experiment_started", distinct_id, **props)
 
     def identify(self, user: str, anon: str) -> Stream:
-        return self.add("$identify", user, **{"$anon_distinct_id": anon, "$identified_id": user})
+        """A login, as both ID-merge systems read it: ``$identify`` (Original) and, for a
+        ``$device:`` id, the ``$device_id``/``$user_id`` pair (Simplified)."""
+        props: dict[str, Any] = {"$anon_distinct_id": anon, "$identified_id": user}
+        if anon.startswith("$device:"):
+            props |= {"$device_id": anon.removeprefix("$device:"), "$user_id": user}
+        return self.add("$identify", user, **props)
 
 
 def clean(users: int = 200, variants: tuple[str, ...] = ("grid", "list")) -> Stream:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mixtrack.audit import audit, format_audit, weights_from_flags
+from mixtrack.audit import audit, format_audit, identity_from_events, weights_from_flags
 from tests.audit._streams import EXPERIMENT, clean
 
 PLAN = {"grid": 50, "list": 50}
@@ -145,29 +145,37 @@ def test_variant_outside_the_plan_is_a_warning() -> None:
     assert report.codes() == {"unplanned_variant"}
 
 
-def test_anonymous_ids_never_identified() -> None:
+def test_anonymous_visitors_who_never_sign_up_are_not_a_warning() -> None:
     stream = clean()
     for i in range(6):
         anon = f"$device:{i:04d}"
         stream.expose(anon, ("grid", "list")[i % 2]).add("Page viewed", anon)
-    report = audit(stream.events)
-    assert report.codes() == {"unidentified_anonymous"}
-    [finding] = report.findings
-    assert finding.severity == "warning" and finding.count == 6
-    # Identified later, the same exposures are fine.
-    for i in range(6):
-        stream.identify(f"user-x{i}", f"$device:{i:04d}")
+    stream.expose("anon-5e1f", "grid").add("Page viewed", "anon-5e1f")
     assert audit(stream.events).clean
 
 
-def test_flask_style_anonymous_ids_and_device_ids() -> None:
+def test_a_login_the_id_merge_system_cannot_read_is_a_warning() -> None:
     stream = clean()
-    stream.expose("anon-5e1f", "grid").add("Page viewed", "anon-5e1f")
-    stream.add("$experiment_started", "d-77", **{"$device_id": "d-77",
-               "Experiment name": EXPERIMENT, "Variant name": "list"})  # fmt: skip
-    stream.add("Page viewed", "d-77")
-    [finding] = audit(stream.events).findings
-    assert finding.code == "unidentified_anonymous" and finding.count == 2
+    for i in range(4):
+        anon = f"$device:{i:04d}"
+        stream.expose(anon, ("grid", "list")[i % 2]).add("Page viewed", anon)
+    # Logins told the Original way only: a Simplified project never joins them.
+    stream.add("$identify", "user-x0", **{"$anon_distinct_id": "$device:0000"})
+    # distinct_id switched to the user with the device id, but no $user_id.
+    stream.add("Order completed", "user-x1", **{"$device_id": "0001"})
+    report = audit(stream.events)
+    assert report.codes() == {"unjoined_identity"}
+    [finding] = report.findings
+    assert finding.severity == "warning" and finding.count == 2
+    assert sorted(e["distinct_id"] for e in finding.examples) == ["$device:0000", "$device:0001"]
+    # Under Original ID Merge the $identify joins; the second login still does not.
+    original = audit(stream.events, identity=identity_from_events(stream.events, "original"))
+    [finding] = original.findings
+    assert finding.count == 1 and finding.examples[0]["distinct_id"] == "$device:0001"
+    # Sent the Simplified way ($device_id and $user_id), both join.
+    stream.add("Signed in", "user-x0", **{"$device_id": "0000", "$user_id": "user-x0"})
+    stream.add("Signed in", "user-x1", **{"$device_id": "0001", "$user_id": "user-x1"})
+    assert audit(stream.events).clean
 
 
 def test_exposures_with_no_later_activity() -> None:

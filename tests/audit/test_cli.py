@@ -57,15 +57,30 @@ def test_warnings_fail_only_at_the_warnings_level(
     def anonymous_visitors(client: Client) -> None:
         clean_launch(client)
         client.track("$device:9f2c", "$experiment_started",
-                     {"Experiment name": EXPERIMENT, "Variant name": "grid"})  # fmt: skip
-        client.track("$device:9f2c", "Page viewed")
+                     {"Experiment name": EXPERIMENT, "Variant name": "grid",
+                      "$device_id": "9f2c"})  # fmt: skip
+        client.track("$device:9f2c", "Page viewed", {"$device_id": "9f2c"})
+        client.track("$device:77aa", "$experiment_started",
+                     {"Experiment name": EXPERIMENT, "Variant name": "list",
+                      "$device_id": "77aa"})  # fmt: skip
+        client.track("$device:77aa", "Page viewed", {"$device_id": "77aa"})
 
     feed(mixtrack_collector, anonymous_visitors)
     base = ["audit", "--collector", mixtrack_collector.url, "--json"]
+    # Visitors who never sign up are ordinary traffic, not a launch warning.
+    assert main([*base, "--fail-on", "warnings"]) == 0
+    capsys.readouterr()
+
+    # One of them logs in, but the app sends the login without $user_id: the join is broken.
+    client = Client("tok", api_host=mixtrack_collector.url)
+    client.track("user-77", "Order completed", {"$device_id": "77aa"})
+    assert client.shutdown(timeout=10)
     assert main([*base, "--fail-on", "errors"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert main([*base, "--fail-on", "warnings"]) == 1
-    assert [f["code"] for f in body["findings"]] == ["unidentified_anonymous"]
+    [finding] = body["findings"]
+    assert finding["code"] == "unjoined_identity" and finding["count"] == 1
+    assert finding["examples"][0]["distinct_id"] == "$device:77aa"
 
 
 def collector_db(tmp_path: Path, launch: Launch) -> Path:
@@ -106,3 +121,41 @@ def test_usage_problems_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "two or more variants" in capsys.readouterr().err
     assert main(["audit", "--collector", "http://127.0.0.1:9"]) == 2
     assert "cannot reach the collector" in capsys.readouterr().err
+
+
+def test_a_misspelt_experiment_or_metric_fails_with_suggestions(tmp_path: Path) -> None:
+    db = collector_db(tmp_path, clean_launch)
+    typo = run_cli("--db", str(db), "--experiment", "pricing_page_layuot")
+    assert typo.returncode == 2
+    assert typo.stderr.strip() == (
+        "mixtrack audit: no stored exposure is for experiment 'pricing_page_layuot' "
+        f"(--experiment); did you mean {EXPERIMENT!r}?"
+    )
+    assert "OK" not in typo.stdout
+    metric = run_cli("--db", str(db), "--experiment", EXPERIMENT, "--metric", "order completed")
+    assert metric.returncode == 2
+    assert metric.stderr.strip() == (
+        "mixtrack audit: no stored event is named 'order completed' (--metric); "
+        "did you mean 'Order completed'?"
+    )
+    far = run_cli("--db", str(db), "--metric", "Refund issued")
+    assert far.returncode == 2
+    assert "no stored event is named 'Refund issued' (--metric); stored events: " in far.stderr
+    assert "'Order completed'" in far.stderr
+
+
+def test_db_audit_under_either_identity_system(tmp_path: Path) -> None:
+    def logins(client: Client) -> None:
+        clean_launch(client)
+        exposure = {"Experiment name": EXPERIMENT, "Variant name": "grid"}
+        client.track("anon-1", "$experiment_started", exposure)
+        client.track("anon-1", "Page viewed")
+        client.identify("user-new", anon_id="anon-1")  # Original ID Merge's $identify
+
+    db = collector_db(tmp_path, logins)
+    simplified = run_cli("--db", str(db), "--json", "--fail-on", "warnings")
+    assert simplified.returncode == 1, simplified.stderr
+    codes = [f["code"] for f in json.loads(simplified.stdout)["findings"]]
+    assert codes == ["unjoined_identity"]
+    original = run_cli("--db", str(db), "--json", "--identity", "original", "--fail-on", "warnings")
+    assert original.returncode == 0, original.stdout

@@ -103,3 +103,82 @@ def test_parser_has_room_for_more_subcommands() -> None:
     assert (args.port, args.token, args.db) == (9000, ["a", "b"], "mixtrack-collector.sqlite3")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["collector", "--port", "not-a-port"])
+
+
+def run_collector(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mixtrack.cli", "collector", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    process, url, _ = start("--db", ":memory:")
+    try:
+        port = url.rsplit(":", 1)[1]
+        done = run_collector("--port", port, "--db", str(tmp_path / "other.sqlite3"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line == (
+        f"mixtrack collector: port {port} on 127.0.0.1 is already in use (another mixtrack "
+        "collector?): stop that process, or pass --port with another port (--port 0 picks a "
+        "free one)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("make_db", "why"),
+    [
+        (
+            lambda tmp: tmp / "missing" / "events.sqlite3",
+            "the folder '{tmp}/missing' does not exist",
+        ),
+        (lambda tmp: tmp, "it is a directory"),
+        (lambda tmp: _text_file(tmp / "notes.txt"), "the file is not a SQLite database"),
+    ],
+    ids=["no-folder", "directory", "not-sqlite"],
+)
+def test_a_db_that_cannot_be_opened_is_one_clear_line(
+    tmp_path: Path, make_db: object, why: str
+) -> None:
+    db = make_db(tmp_path)  # type: ignore[operator]
+    done = run_collector("--port", "0", "--db", str(db))
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line == (
+        f"mixtrack collector: cannot open the database {str(db)!r}: "
+        f"{why.format(tmp=tmp_path)}; pass --db with the path of a new or existing collector "
+        "database in a writable folder, or --db :memory:"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def _text_file(path: Path) -> Path:
+    path.write_text("not a database, just some notes\n" * 200)
+    return path
+
+
+def test_identity_option_reaches_the_collector(tmp_path: Path) -> None:
+    process, url, _ = start("--db", ":memory:", "--identity", "original")
+    try:
+        record = event("$identify", "user-1", **{"$anon_distinct_id": "anon-1"})
+        httpx.post(f"{url}/track", data={"data": json.dumps([record])}, trust_env=False)
+        answer = httpx.get(
+            f"{url}/_mixtrack/identity", params={"distinct_id": "anon-1"}, trust_env=False
+        ).json()
+        assert answer == {
+            "distinct_id": "anon-1",
+            "canonical": "user-1",
+            "cluster": ["user-1", "anon-1"],
+            "mode": "original",
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from mixtrack.collector import _profiles
-from mixtrack.collector._identity import clusters, links_of
 from mixtrack.collector._responses import FailedRecord
 from mixtrack.collector._validate import Event, Rules, events, updates
 
@@ -202,16 +201,3 @@ def test_profile_operations() -> None:
     doc = _profiles.apply(doc, "$unset", ["first"])
     assert doc == {"plan": "free", "tags": ["b", "c"], "n": 3.5, "m": 1, "log": [1]}
     assert _profiles.apply(doc, "$delete", "") is None
-
-
-def test_identity_links_and_clusters() -> None:
-    links = [
-        *links_of("$identify", {"distinct_id": "user-42", "$anon_distinct_id": "$device:abc"}),
-        *links_of("$create_alias", {"distinct_id": "user-42", "alias": "alias-1"}),
-        *links_of("$merge", {"$distinct_ids": ["other", "user-42"]}),
-        *links_of("Signed up", {"distinct_id": "user-42"}),
-    ]
-    assert links == [("user-42", "$device:abc"), ("user-42", "alias-1"), ("other", "user-42")]
-    by_id = clusters(links)
-    assert by_id["alias-1"] == ["user-42", "$device:abc", "alias-1", "other"]
-    assert by_id["other"][0] == "user-42"

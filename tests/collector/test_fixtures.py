@@ -24,3 +24,17 @@ def test_retries_after_503(mixtrack_client: Client, mixtrack_collector: Collecto
 def test_each_test_starts_empty(mixtrack_collector: Collector) -> None:
     assert mixtrack_collector.events() == []
     assert mixtrack_collector.stats()["requests"] == 0
+
+
+def test_the_plugin_loads_the_collector_only_when_a_test_asks_for_it() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mixtrack.testing.pytest_plugin, mixtrack.testing\n"
+        "assert not [m for m in sys.modules if m.startswith('mixtrack.collector')], 'eager'\n"
+        "from mixtrack.testing import Collector\n"
+        "assert Collector.__name__ == 'Collector' and 'mixtrack.collector' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

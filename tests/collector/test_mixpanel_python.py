@@ -71,6 +71,7 @@ def test_groups(mp: mixpanel.Mixpanel, collector: Collector) -> None:
     assert len(collector.groups()) == 2
 
 
+@pytest.mark.mixtrack_identity("original")  # an Original ID Merge client
 def test_import_with_api_secret_and_merge(mp: mixpanel.Mixpanel, collector: Collector) -> None:
     month_ago = time.time() - 30 * 86400
     mp.import_data("key", "user-42", "Purchased", month_ago, {"price": 9}, api_secret="secret")
@@ -97,6 +98,7 @@ def test_import_credentials_are_checked_when_required() -> None:
         assert [r["status"] for r in collector.rejected()] == [401]
 
 
+@pytest.mark.mixtrack_identity("original")  # an Original ID Merge client
 def test_alias_and_identity_resolution(collector: Collector, mp: mixpanel.Mixpanel) -> None:
     # mp.alias() always builds a default Consumer (Mixpanel's own host); send what it sends.
     mp._consumer.send(

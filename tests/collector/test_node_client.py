@@ -28,6 +28,7 @@ def run_node(scenario: str, url: str, *args: str, env: dict[str, str] | None = N
     return errors
 
 
+@pytest.mark.mixtrack_identity("original")  # an Original ID Merge client
 @pytest.mark.parametrize("verbose", [False, True])
 def test_track_get_and_batch_post(collector: Collector, verbose: bool) -> None:
     args = ["--verbose"] if verbose else []

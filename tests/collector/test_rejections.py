@@ -124,3 +124,52 @@ def test_no_input_crashes_the_server(
     answer = http.post(path, content=gzip.compress(body) if gzipped else body, headers=headers)
     assert answer.status_code in (200, 400, 413), answer.text
     assert http.get("/_mixtrack/stats").status_code == 200
+
+
+def test_one_broken_ndjson_line_costs_only_itself(http: httpx.Client, collector: Collector) -> None:
+    lines = [
+        json.dumps(event("First")),
+        '{"event": "Broken", "properties": {',
+        json.dumps(event("Last")),
+    ]
+    answer = http.post(
+        "/import?strict=1",
+        content="\n".join(lines).encode(),
+        headers={"Content-Type": "application/x-ndjson"},
+    )
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["num_records_imported"] == 2
+    [failed] = body["failed_records"]
+    assert failed["index"] == 1 and failed["message"].startswith("line 2 is not valid JSON")
+    assert [e["event"] for e in collector.events()] == ["First", "Last"]
+    [rejection] = collector.rejected()
+    assert rejection["reason"].startswith("1 of 3 records refused: line 2 is not valid JSON")
+
+
+def test_track_keeps_the_good_records_of_a_batch_and_answers_1(
+    http: httpx.Client, collector: Collector
+) -> None:
+    records = [event("Good"), event("Bad", distinct_id="anonymous"), event("Also good")]
+    answer = http.post("/track/", data={"data": json.dumps(records), "verbose": "1"})
+    assert (answer.status_code, answer.json()) == (200, {"status": 1, "error": None})
+    assert [e["event"] for e in collector.events()] == ["Good", "Also good"]
+    [rejection] = collector.rejected()
+    assert rejection["failed_records"][0]["index"] == 1
+    assert "placeholder" in rejection["reason"]
+
+
+def test_half_an_emoji_in_json_becomes_the_replacement_character(
+    http: httpx.Client, collector: Collector
+) -> None:
+    # JSON.stringify writes half a surrogate pair as an escape; the rest of the batch stays.
+    body = (
+        '[{"event": "Cut", "properties": {"token": "tok", "distinct_id": "u", "s": "ab\\ud83d"}},'
+    )
+    body += (
+        '{"event": "Whole", "properties": {"token": "tok", "distinct_id": "u",'
+        ' "s": "\\ud83d\\ude00"}}]'
+    )
+    assert http.post("/track", data={"data": body}).content == b"1"
+    stored = {e["event"]: e["properties"]["s"] for e in collector.events()}
+    assert stored == {"Cut": "ab\ufffd", "Whole": "😀"}

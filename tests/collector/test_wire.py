@@ -116,3 +116,16 @@ def test_endpoint_names() -> None:
         "import",
         None,
     ]
+
+
+def test_text_is_decoded_as_mixpanel_decodes_it() -> None:
+    from mixtrack.collector._wire import text_of
+
+    tree = "🌳".encode("utf-16-le")
+    halves = [int.from_bytes(tree[i : i + 2], "little") for i in (0, 2)]
+    cesu = "".join(map(chr, halves)).encode("utf-8", "surrogatepass")
+    assert cesu == b"\xed\xa0\xbc\xed\xbc\xb3"  # what mixpanel-browser's base64 carries
+    assert text_of(b"caf\xc3\xa9 " + cesu) == "café 🌳"
+    assert text_of(b"x" + cesu[:3]) == "x\ufffd"  # half a pair
+    assert text_of(b"\xff ok") == "\ufffd ok"
+    assert text_of("𠮷".encode()) == "𠮷"  # proper UTF-8 is left alone

@@ -10,6 +10,7 @@ import pytest
 import mixtrack
 
 
+@pytest.mark.mixtrack_identity("original")  # client.identify sends $identify
 @pytest.mark.parametrize("endpoint", ["import", "track"])
 def test_events_profiles_groups_and_identity_arrive(mixtrack_collector, endpoint):
     with mixtrack.Client(

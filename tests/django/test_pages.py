@@ -143,13 +143,19 @@ def test_streaming_response_closed_early_sends_nothing(
 
 def test_a_cookie_of_the_earlier_format_keeps_its_device_id(plugin: Any) -> None:
     from django.conf import settings
-    from django.core import signing
+    from django.http import HttpResponse
 
     from mixtrack.web import CookieSigner
 
-    # What earlier releases set: Django's signed cookie holding "$device:<uuid>".
-    salt = "mixtrack_anon" + "mixtrack_django.anonymous_id:mixtrack_anon"
-    old = signing.get_cookie_signer(salt=salt).sign("$device:0b9f7e3c-2f3a-4f55-9b62-3c5b1e8f2a10")
+    # What earlier releases set: Django's signed cookie holding "$device:<uuid>", made by the
+    # call they made (how Django derives the signing key from the salt changed in 6.1).
+    earlier = HttpResponse()
+    earlier.set_signed_cookie(
+        "mixtrack_anon",
+        "$device:0b9f7e3c-2f3a-4f55-9b62-3c5b1e8f2a10",
+        salt="mixtrack_django.anonymous_id:mixtrack_anon",
+    )
+    old = earlier.cookies["mixtrack_anon"].value
     client = Client()
     client.cookies["mixtrack_anon"] = old
     answer = client.get("/whoami")

@@ -78,6 +78,24 @@ def collector() -> Iterator[Collector]:
 @pytest.mark.parametrize("page", RUN_PAGES)
 def test_page_samples_run(page: str, collector: Collector, tmp_path: Path) -> None:
     collector.reset()
+    run_page(page, collector, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_tutorial_can_be_followed_twice(collector: Collector, tmp_path: Path) -> None:
+    """A reader who follows it again meets the first run's events in the collector."""
+    collector.reset()
+    page = "docs/tutorial.md"
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    run_page(page, collector, tmp_path / "first", skip="reset")
+    assert collector.events("Signed up")
+    run_page(page, collector, tmp_path / "second")
+
+
+def run_page(page: str, collector: Collector, tmp_path: Path, skip: str | None = None) -> None:
+    """Run one page's samples in a fresh process; ``skip`` leaves out blocks containing it."""
     blocks = [
         {
             "where": s.where,
@@ -85,7 +103,7 @@ def test_page_samples_run(page: str, collector: Collector, tmp_path: Path) -> No
             "code": s.code.replace(SAMPLE_HOST, collector.url),
         }
         for s in PAGES[page]
-        if executable(s) or s.mode == "output"
+        if (executable(s) or s.mode == "output") and not (skip and skip in s.code)
     ]
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"page": page, "blocks": blocks}))

@@ -30,7 +30,9 @@ def test_demo_runs_end_to_end(tmp_path, shop):
             "--db",
             str(tmp_path / "demo.sqlite3"),
         ],
-        cwd=ROOT,
+        # The Django shop ships in the package: the demo runs in any folder. The Flask shop
+        # is the checkout's.
+        cwd=tmp_path if shop == "django" else ROOT,
         capture_output=True,
         text=True,
         timeout=240,
@@ -44,8 +46,10 @@ def test_demo_runs_end_to_end(tmp_path, shop):
     )
     assert exposed and int(exposed.group(1)) > 30 and exposed.group(2) == "0"
     assert re.search(r"\d+  Signed up", out) and re.search(r"\d+  Order completed", out)
-    # the audit of a launch done right: no errors; the split matches the plan
-    assert "Findings: 0 error(s)" in out
+    # A launch done right: no errors; the split matches the plan. Most visitors never sign
+    # up: ordinary anonymous traffic raises no warning, and every login joins its device.
+    assert "No problems found." in out or "Findings: 0 error(s)" in out, out
+    assert "unjoined_identity" not in out and "unidentified_anonymous" not in out, out
     assert re.search(r"sample ratio vs planned split: .* -> ok", out)
     assert "Readout: 'Order completed' in 'pricing_page_layout' (control: grid)" in out
     assert "revenue per exposed user (Welch's t-test):" in out

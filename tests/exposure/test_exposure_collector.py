@@ -56,6 +56,7 @@ def test_a_replayed_exposure_collapses_at_the_collector(
     assert mixtrack_collector.stats()["duplicates_dropped"] == 1
 
 
+@pytest.mark.mixtrack_identity("original")  # client.identify sends $identify
 def test_an_anonymous_exposure_joins_the_identified_user(
     mixtrack_client: Any, mixtrack_collector: Any
 ) -> None:

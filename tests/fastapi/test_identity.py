@@ -35,6 +35,7 @@ def _visitor_whose_variant_differs(server: Any, user: str) -> tuple[Any, str, st
 def test_login_keeps_the_variant_and_joins_the_ids(
     start_uvicorn: Any, mixtrack_collector: Any, mode: str
 ) -> None:
+    mixtrack_collector.identity_mode = mode  # the collector mirrors the project's system
     server = start_uvicorn(MIXTRACK_TEST_IDENTITY=mode)
     browser, before, device = _visitor_whose_variant_differs(server, "user-42")
     try:

@@ -20,10 +20,16 @@ STREAM = [
     ev(RENDER_EVENT, "$device:b", variant="control"),
     ev(RENDER_EVENT, "$device:c"),
     ev(RENDER_EVENT, "$device:d", experiment="banner", variant="on"),
-    # a logs in after the render and sees the variant as user-1
+    # a logs in after the render and sees the variant as user-1 (the login as the web layer
+    # sends it: both ID-merge systems read it)
     {
         "event": "$identify",
-        "properties": {"distinct_id": "user-1", "$anon_distinct_id": "$device:a"},
+        "properties": {
+            "distinct_id": "user-1",
+            "$anon_distinct_id": "$device:a",
+            "$device_id": "a",
+            "$user_id": "user-1",
+        },
     },
     ev(EXPOSURE_EVENT, "user-1", **{"Exposure mode": "visible"}),
     ev(EXPOSURE_EVENT, "$device:d", experiment="banner", variant="on"),

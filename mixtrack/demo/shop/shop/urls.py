@@ -1,6 +1,6 @@
 from django.urls import path
 
-from examples.django_shop.shop import views
+from mixtrack.demo.shop.shop import views
 
 urlpatterns = [
     path("", views.home),

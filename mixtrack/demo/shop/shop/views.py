@@ -12,8 +12,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from examples.django_shop.shop.catalogue import BY_SLUG, PLANS, PRODUCTS
-from examples.django_shop.shop.models import Account
+from mixtrack.demo.shop.shop.catalogue import BY_SLUG, PLANS, PRODUCTS
+from mixtrack.demo.shop.shop.models import Account
 
 
 @require_GET

@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class ShopConfig(AppConfig):
-    name = "examples.django_shop.shop"
+    name = "mixtrack.demo.shop.shop"
     label = "shop"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from examples.django_shop.shop.models import Account
+from mixtrack.demo.shop.shop.models import Account
 
 
 def user_properties(user: Any) -> dict[str, Any]:
