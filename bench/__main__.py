@@ -82,8 +82,15 @@ class SinkProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.control = f"http://127.0.0.1:{control_port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.sink", "--port", str(self.port),
-             "--control-port", str(control_port)],
+            [
+                sys.executable,
+                "-m",
+                "bench.sink",
+                "--port",
+                str(self.port),
+                "--control-port",
+                str(control_port),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -112,16 +119,32 @@ def run_one(
     runner_scenario = scenario
     queue = n if scenario in ("latency", "throughput", "throughput_30ms") else None
     command = [
-        sys.executable, "-m", "bench.runner", library, runner_scenario,
-        "--url", sink.url, "--control", sink.control, "-n", str(n),
-        "--cap", str(cap), "--budget", str(EXIT_BUDGET),
-        "--outage", str(1.0 if quick else 5.0),
+        sys.executable,
+        "-m",
+        "bench.runner",
+        library,
+        runner_scenario,
+        "--url",
+        sink.url,
+        "--control",
+        sink.control,
+        "-n",
+        str(n),
+        "--cap",
+        str(cap),
+        "--budget",
+        str(EXIT_BUDGET),
+        "--outage",
+        str(1.0 if quick else 5.0),
     ]
     if queue:
         command += ["--queue", str(queue)]
     started = time.monotonic()
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     try:
@@ -154,11 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
     parser.add_argument(
-        "--scenario", action="append", choices=SCENARIOS,
+        "--scenario",
+        action="append",
+        choices=SCENARIOS,
         help="run only this scenario (repeatable); default: all",
     )
     parser.add_argument(
-        "--libraries", default=",".join(LIBRARIES + VARIANTS),
+        "--libraries",
+        default=",".join(LIBRARIES + VARIANTS),
         help=f"comma-separated subset of {', '.join(LIBRARIES + VARIANTS)}",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -179,12 +205,17 @@ def main(argv: list[str] | None = None) -> int:
                 if library not in wanted:
                     continue
                 result = run_one(
-                    sink, library, scenario, counts[index], CAPS[scenario][index],
+                    sink,
+                    library,
+                    scenario,
+                    counts[index],
+                    CAPS[scenario][index],
                     quick=args.quick,
                 )
                 results[scenario][library] = result
-                print(f"  {scenario:<16} {library:<18} {report.brief(scenario, result)}",
-                      flush=True)
+                print(
+                    f"  {scenario:<16} {library:<18} {report.brief(scenario, result)}", flush=True
+                )
     finally:
         sink.stop()
     if "collector" in scenarios:
@@ -192,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
 
         events = 20_000 if args.quick else 150_000
         results["collector"] = {"mixtrack": {"status": "ok", **measure(events, 50, 3)}}
-        print(f"  collector ingest  {results['collector']['mixtrack']['events_per_s']:,.0f} "
-              "events/s", flush=True)
+        print(
+            f"  collector ingest  {results['collector']['mixtrack']['events_per_s']:,.0f} events/s",
+            flush=True,
+        )
 
     doc = report.build(results, quick=args.quick, exit_budget=EXIT_BUDGET)
     args.output.parent.mkdir(parents=True, exist_ok=True)

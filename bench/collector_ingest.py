@@ -86,15 +86,23 @@ def measure(events: int, batch: int = 50, clients: int = 4, count_only: bool = F
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "mixtrack.cli", "collector", "--port", str(port),
-                   "--db", str(Path(tmp) / "bench.sqlite3")]
+        command = [
+            sys.executable,
+            "-m",
+            "mixtrack.cli",
+            "collector",
+            "--port",
+            str(port),
+            "--db",
+            str(Path(tmp) / "bench.sqlite3"),
+        ]
         if count_only:
             command.append("--count-only")
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ.copy())
         try:
             wait_ready(url)
             bodies = batches(events // batch, batch)
-            shares = [bodies[i :: clients] for i in range(clients)]
+            shares = [bodies[i::clients] for i in range(clients)]
             errors: list[str] = []
             threads = [threading.Thread(target=post_all, args=(port, s, errors)) for s in shares]
             started = time.perf_counter()

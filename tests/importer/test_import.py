@@ -150,6 +150,7 @@ def test_the_command_line_prints_a_summary_and_fails_on_refused_rows(tmp_path, m
     clean = write_ndjson(tmp_path / "clean.ndjson", 50)
     assert run_import(clean, mixtrack_collector.url).returncode == 0
 
+
 def test_the_importer_retries_like_the_clients_and_says_so(tmp_path, mixtrack_collector, caplog):
     source = write_ndjson(tmp_path / "retried.ndjson", 3000)
     mixtrack_collector.faults("status", status=503, count=2, endpoints="import")
