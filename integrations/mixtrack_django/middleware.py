@@ -209,12 +209,4 @@ class MixtrackMiddleware:
         self, request: HttpRequest, tracker: RequestTracker, response: HttpResponseBase
     ) -> None:
         for cookie in tracker.response_cookies():
-            response.set_cookie(
-                cookie.name,
-                cookie.value,
-                max_age=cookie.max_age,
-                path=cookie.path,
-                secure=cookie.secure,
-                httponly=cookie.httponly,
-                samesite=cookie.samesite,
-            )
+            cookie.set_on(response.set_cookie)

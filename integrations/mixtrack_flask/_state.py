@@ -98,15 +98,7 @@ class MixtrackState:
             state.distinct_id  # noqa: B018
         state.respond(response)
         for cookie in state.response_cookies():
-            response.set_cookie(
-                cookie.name,
-                cookie.value,
-                max_age=cookie.max_age,
-                path=cookie.path,
-                secure=cookie.secure,
-                httponly=cookie.httponly,
-                samesite=cookie.samesite,
-            )
+            cookie.set_on(response.set_cookie)
         return response
 
     def teardown_request(self, exc: BaseException | None) -> None:

@@ -20,7 +20,7 @@ import hmac
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.cookies import SimpleCookie
 
 import attrs
@@ -120,8 +120,9 @@ def decode_utm(value: str | None) -> dict[str, str]:
 class SetCookie:
     """A cookie the response must set (``max_age`` None: a session cookie; 0: delete it).
 
-    Adapters pass the fields to their framework's ``set_cookie``; :meth:`header` is the
-    ``Set-Cookie`` value for raw ASGI.
+    Adapters hand their framework's ``set_cookie`` to :meth:`set_on` (Django's and
+    Werkzeug's take the same keywords); :meth:`header` is the ``Set-Cookie`` value for raw
+    ASGI.
 
     >>> SetCookie("mixtrack_anon", "abc", max_age=60, secure=True).header()
     'mixtrack_anon=abc; HttpOnly; Max-Age=60; Path=/; SameSite=Lax; Secure'
@@ -134,6 +135,18 @@ class SetCookie:
     httponly: bool = True
     samesite: str | None = "Lax"
     path: str = "/"
+
+    def set_on(self, set_cookie: Callable[..., object]) -> None:
+        """Sets this cookie through a framework's ``response.set_cookie``."""
+        set_cookie(
+            self.name,
+            self.value,
+            max_age=self.max_age,
+            path=self.path,
+            secure=self.secure,
+            httponly=self.httponly,
+            samesite=self.samesite,
+        )
 
     def header(self) -> str:
         """The ``Set-Cookie`` header value."""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -13,17 +10,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from mixtrack.client import Client
 from mixtrack.testing import Collector
 from tests.audit._launch import broken_launch, clean_launch
-from tests.collector._browser import chromium
+from tests.collector._browser import chromium_session
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    with tempfile.TemporaryDirectory(prefix="mixtrack-chromium-") as profile:
-        driver = chromium(profile)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+browser = pytest.fixture(scope="module", name="browser")(chromium_session)
 
 
 def codes(browser: webdriver.Chrome) -> set[str]:

@@ -40,6 +40,17 @@ def chromium(profile_dir: str) -> webdriver.Chrome:
     return driver
 
 
+def chromium_session() -> Iterator[webdriver.Chrome]:
+    """One headless Chromium with a profile of its own, quit at the end; test modules
+    use it as ``browser = pytest.fixture(scope="module", name="browser")(chromium_session)``."""
+    with tempfile.TemporaryDirectory(prefix="mixtrack-chromium-") as profile:
+        driver = chromium(profile)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from mixtrack.testing._collector import Collector
-from tests.collector._browser import chromium, static_site
+from tests.collector._browser import chromium_session, static_site
 from tests.collector._helpers import event
 
 SCREENSHOT = Path(tempfile.gettempdir()) / "mixtrack-live-view.png"
@@ -33,14 +32,7 @@ PAGE = """<!doctype html><html><head><title>shop</title><script src="mixpanel.js
 </script></body></html>"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    with tempfile.TemporaryDirectory(prefix="mixtrack-chromium-") as profile:
-        driver = chromium(profile)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+browser = pytest.fixture(scope="module", name="browser")(chromium_session)
 
 
 def rows(browser: webdriver.Chrome) -> list[str]:

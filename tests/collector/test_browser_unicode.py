@@ -8,14 +8,12 @@ sendBeacon, GET), every event of the request, stored as proper Unicode.
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterator
 
 import pytest
 from selenium import webdriver
 
 from mixtrack.testing._collector import Collector
-from tests.collector._browser import chromium, static_site
+from tests.collector._browser import chromium_session, static_site
 
 TEXT = "🌳 Tree-Café 𠮷野家 👩🏽‍💻"
 #: 254 UTF-16 units of "a" and an emoji: mixpanel-browser cuts strings at 255 units, so the
@@ -34,14 +32,7 @@ PAGE = """<!doctype html><html><head><script src="mixpanel.js"></script></head><
 </script></body></html>"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    with tempfile.TemporaryDirectory(prefix="mixtrack-chromium-") as profile:
-        driver = chromium(profile)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+browser = pytest.fixture(scope="module", name="browser")(chromium_session)
 
 
 @pytest.mark.parametrize(

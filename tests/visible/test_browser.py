@@ -5,27 +5,18 @@ One browser for the module; every app sends to the real collector.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 
 import pytest
 from selenium import webdriver
 
 from mixtrack.testing import Collector
-from tests.collector._browser import chromium
+from tests.collector._browser import chromium_session
 from tests.visible import _scenarios as scenario
 from tests.visible import _servers
 from tests.visible.apps import core_app
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    with tempfile.TemporaryDirectory(prefix="mixtrack-chromium-") as profile:
-        driver = chromium(profile)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+browser = pytest.fixture(scope="module", name="browser")(chromium_session)
 
 
 @pytest.fixture(scope="module", params=["core", "django", "flask", "fastapi"])
