@@ -83,6 +83,9 @@ class Worker:
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
         self._nudge = threading.Condition()
+        #: counts wake-ups, so that one that comes while a sender works out its wait (before
+        #: the thread sleeps) is not lost: the thread then looks again instead of sleeping
+        self._wakes = 0
         circuit.subscribe(self._wake)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -124,14 +127,26 @@ class Worker:
 
     def _wake(self) -> None:
         with self._nudge:
+            self._wakes += 1
             self._nudge.notify_all()
 
-    def _wait(self, seconds: float) -> bool:
-        if self._stop.is_set():
-            return False
+    def _waiter(self) -> Callable[[float], bool]:
+        """A ``wait`` for one :func:`drive`: it sleeps only when nothing woke the threads
+        since it last returned (or since it was made, before the sender's first look)."""
         with self._nudge:
-            self._nudge.wait(seconds)
-        return not self._stop.is_set() and not self.queue.closed
+            seen = self._wakes
+
+        def wait(seconds: float) -> bool:
+            nonlocal seen
+            if self._stop.is_set():
+                return False
+            with self._nudge:
+                if self._wakes == seen:
+                    self._nudge.wait(seconds)
+                seen = self._wakes
+            return not self._stop.is_set() and not self.queue.closed
+
+        return wait
 
     # -- delivery ------------------------------------------------------------------------
 
@@ -140,11 +155,12 @@ class Worker:
             self._deliver(batch)
 
     def _deliver(self, batch: Batch) -> None:
+        wait = self._waiter()
         sender = Sender(
             self.config, batch.route, batch.records, self.circuit, parts=batch.remaining
         )
         try:
-            drive(sender, self.transport, self._wait, lambda event: self._outcomes(batch, event))
+            drive(sender, self.transport, wait, lambda event: self._outcomes(batch, event))
         except Exception as exc:  # a bug must not kill the thread or lose the books
             log.exception("mixtrack: unexpected error delivering a batch")
             for start, stop in list(batch.remaining):
