@@ -250,7 +250,9 @@ class Sender:
             until = circuit.until
             if until is not None:  # shutdown: the deadline passed; the driver is told to stop
                 return max(self.config.flush_interval, 0.05)
-        wait = max(self._not_before - now, 0.0)
+        # while the collector is down, the circuit schedules the attempts (its probe time is
+        # never earlier than this batch's own backoff, unless a flush brought it forward)
+        wait = 0.0 if circuit.down else max(self._not_before - now, 0.0)
         if not wait:
             admitted, wait = circuit.admit(now)
             if admitted:

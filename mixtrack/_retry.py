@@ -160,6 +160,10 @@ class Circuit:
             else:
                 return
             self.budget = until - now
+            if self._failures and not self._probing and self.budget > 0:
+                # the caller asked for delivery now: one probe at once, so that a collector
+                # that came back meanwhile leaves the whole budget to the backlog
+                self._next_probe = min(self._next_probe, now)
         self._notify()
 
     def relax(self, now: float) -> None:

@@ -139,7 +139,7 @@ def test_while_the_collector_is_down_one_probe_at_a_time(clock):
     assert isinstance(b.next_event(), Send) and isinstance(c.next_event(), Send)
 
 
-def test_a_deadline_cuts_the_wait_for_one_last_attempt(clock):
+def test_a_deadline_probes_at_once_then_cuts_the_wait_for_one_last_attempt(clock):
     sender = make(clock)
     assert isinstance(sender.next_event(), Send)
     sender.fail(TransportError("down"))
@@ -149,8 +149,14 @@ def test_a_deadline_cuts_the_wait_for_one_last_attempt(clock):
     sender.fail(TransportError("down"))
     assert sender.next_event() == Retrying("down", 4.0)
     sender.circuit.hurry(clock.now + 3.0, now=clock.now, final=True)
+    # the caller wants delivery now: one probe at once, not 4 s later, so that a collector
+    # that is back leaves the whole budget to the backlog
+    probe = sender.next_event()
+    assert isinstance(probe, Send) and probe.request.timeout == pytest.approx(3.0)
+    sender.fail(TransportError("still down"))
+    assert sender.next_event() == Retrying("still down", 8.0)
     wait = sender.next_event()
-    # a quarter of the budget is kept for the last attempt: 2.25 s from now, not 4 s
+    # a quarter of the budget is kept for the last attempt: 2.25 s from now, not 8 s
     assert isinstance(wait, Wait) and wait.seconds == pytest.approx(2.25)
     clock.now += wait.seconds
     last = sender.next_event()
