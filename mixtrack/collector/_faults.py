@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from mixtrack.collector._wire import ENDPOINTS
+from mixtrack.protocol.decode import ENDPOINTS
 
 KINDS = ("status", "delay", "hang", "reset", "too_large", "partial")
 _FIELDS = {

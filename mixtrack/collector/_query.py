@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mixtrack.collector import _faults, _json
+from mixtrack.collector import _faults
 from mixtrack.collector._faults import FaultBoard
 from mixtrack.collector._ingest import Counters, Settings
 from mixtrack.collector._responses import Answer, control
 from mixtrack.collector._store import EventQuery, Store
+from mixtrack.protocol import json_values as _json
 from mixtrack.protocol.identity import check_mode, clusters
 
 #: A route: (method, query parameters, body) -> Answer.
@@ -73,7 +74,7 @@ def event_query(params: Mapping[str, str], identity_mode: str = "simplified") ->
 def _loose_json(value: str) -> Any:
     try:
         return _json.loads(value)
-    except _json.DecodeError:
+    except ValueError:  # not JSON, or NaN and the like: compare as a string
         return value
 
 
@@ -212,7 +213,7 @@ class QueryAPI:
         if method == "POST":
             try:
                 spec = _json.loads(body or b"{}")
-            except _json.DecodeError as exc:
+            except ValueError as exc:
                 raise BadQuery(f"faults takes a JSON object or array: {exc}") from None
             specs = spec if isinstance(spec, list) else [spec]
             parsed = [_faults.parse(one) for one in specs]  # all valid, or none added
