@@ -63,11 +63,38 @@ def _collector(subparsers: Subparsers) -> None:
         "($device_id + $user_id; the default of new projects) or original ($identify, "
         "$create_alias, $merge)",
     )
+    parser.add_argument(
+        "--project-id",
+        metavar="ID",
+        help="the project_id a service account must name on /import (default: any)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="close a connection idle (or sending a request) this long (30)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=128,
+        metavar="N",
+        help="connections served at once; more are answered 503 with Retry-After (128)",
+    )
+    parser.add_argument(
+        "--max-buffered-mb",
+        type=int,
+        default=256,
+        metavar="MB",
+        help="request bodies held in memory at once, all connections together (256)",
+    )
     parser.set_defaults(run=_run_collector)
 
 
 def _run_collector(args: argparse.Namespace) -> int:
     from mixtrack.collector._run import serve
+    from mixtrack.collector._server import ServerLimits
 
     return serve(
         host=args.host,
@@ -79,6 +106,12 @@ def _run_collector(args: argparse.Namespace) -> int:
         tls_dir=args.tls_dir,
         count_only=args.count_only,
         identity=args.identity,
+        project_id=args.project_id,
+        limits=ServerLimits(
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+            max_buffered_bytes=args.max_buffered_mb * 1024 * 1024,
+        ),
     )
 
 

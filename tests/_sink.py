@@ -9,15 +9,14 @@ bytes; for a 400 on /import, a list of indices to refuse as a partial failure), 
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import threading
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from mixtrack.protocol.decode import WireRequest, decode
 
 Behaviour = Callable[[str, list[dict[str, Any]]], Any]
 
@@ -40,13 +39,9 @@ class Sink:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                route = urlsplit(self.path).path.strip("/")
-                if self.headers.get("Content-Type", "").startswith("application/x-www-form"):
-                    data = parse_qs(body.decode())["data"][0]
-                    body = data.encode() if data.startswith("[") else base64.b64decode(data)
-                messages = json.loads(body)
+                request = WireRequest.from_url("POST", self.path, dict(self.headers), body)
+                route = request.endpoint or ""
+                messages = decode(request, route).records
                 with sink.lock:
                     sink.requests += 1
                     behaviour = sink.behaviour

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -82,9 +83,12 @@ def _float(params: Mapping[str, str], name: str) -> float | None:
     if name not in params:
         return None
     try:
-        return float(params[name])
+        value = float(params[name])
     except ValueError:
-        raise BadQuery(f"{name} must be epoch seconds, got {params[name]!r}") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise BadQuery(f"{name} must be epoch seconds, got {params[name]!r}")
+    return value
 
 
 def _int(params: Mapping[str, str], name: str, default: int) -> int:
@@ -94,8 +98,8 @@ def _int(params: Mapping[str, str], name: str, default: int) -> int:
         value = int(params[name])
     except ValueError:
         value = -1
-    if value < 0:
-        raise BadQuery(f"{name} must be a non-negative integer, got {params[name]!r}")
+    if not 0 <= value < 2**63:  # SQLite's integers are 64-bit
+        raise BadQuery(f"{name} must be an integer from 0 to 2**63-1, got {params[name][:40]!r}")
     return value
 
 
