@@ -125,8 +125,8 @@ class CollectorApp:
             )
             if refused is not None:
                 status, message, more = refused
-                answer = answers.control({"error": message}, status)
-                return self._send(start_response, attrs.evolve(answer, headers=more), [])
+                refusal = answers.control({"error": message}, status)
+                return self._send(start_response, attrs.evolve(refusal, headers=more), [])
         if method == "OPTIONS":
             # A preflight: granted (by the CORS headers) on the ingest endpoints only.
             return self._send(start_response, Answer(200, b"", "text/plain"), extra)
@@ -142,8 +142,8 @@ class CollectorApp:
             return self._send(start_response, answers.error(413, message), extra)
         if length < 0:
             extra.append(("Connection", "close"))
-            answer = answers.error(400, "Content-Length must be a non-negative integer")
-            return self._send(start_response, answer, extra)
+            bad_length = answers.error(400, "Content-Length must be a non-negative integer")
+            return self._send(start_response, bad_length, extra)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         request = WireRequest(method, path, query, headers, body)
         try:

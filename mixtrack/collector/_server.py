@@ -108,9 +108,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.leave()
 
     def setup(self) -> None:
-        # An idle or half-sent request gives its thread back after this long.
-        self.timeout = self.server.limits.idle_timeout
         super().setup()
+        # An idle or half-sent request gives its thread back after this long.
+        self.connection.settimeout(self.server.limits.idle_timeout)
 
     def _run_app(self) -> None:
         path, _, query = self.path.partition("?")

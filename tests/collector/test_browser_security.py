@@ -19,12 +19,15 @@ const outcome = async (request) => {
   try { const r = await request(); return r.type === "opaque" ? "opaque" : await r.text(); }
   catch (error) { return "blocked"; }
 };
-const plain = (body) => ({method: "POST", mode: "no-cors", body, headers: {"Content-Type": "text/plain"}});
+const plain = (body) => ({
+  method: "POST", mode: "no-cors", body, headers: {"Content-Type": "text/plain"}
+});
+const fault = '{"kind": "status", "count": 5}';
 (async () => done({
   read: await outcome(() => fetch(api + "/_mixtrack/events")),
   stats: await outcome(() => fetch(api + "/_mixtrack/stats", {credentials: "include"})),
   reset: await outcome(() => fetch(api + "/_mixtrack/reset", plain(""))),
-  fault: await outcome(() => fetch(api + "/_mixtrack/faults", plain('{"kind": "status", "count": 5}'))),
+  fault: await outcome(() => fetch(api + "/_mixtrack/faults", plain(fault))),
   forged: await outcome(() => fetch(api + "/_mixtrack/reset", {
     method: "POST", body: "{}",
     headers: {"Content-Type": "application/json", "X-Mixtrack-Control": "1"}})),

@@ -54,9 +54,11 @@ values = st.recursive(
 
 @pytest.fixture(scope="module")
 def fuzzed() -> Iterator[tuple[Collector, httpx.Client]]:
-    with Collector() as collector:
-        with httpx.Client(base_url=collector.url, trust_env=False, timeout=30) as http:
-            yield collector, http
+    with (
+        Collector() as collector,
+        httpx.Client(base_url=collector.url, trust_env=False, timeout=30) as http,
+    ):
+        yield collector, http
 
 
 @st.composite
