@@ -99,7 +99,9 @@ def _int(params: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         value = -1
     if not 0 <= value < 2**63:  # SQLite's integers are 64-bit
-        raise BadQuery(f"{name} must be an integer from 0 to 2**63-1, got {params[name][:40]!r}")
+        raise BadQuery(
+            f"{name} must be a non-negative integer, got {params[name][:40]!r} (at most 2**63-1)"
+        )
     return value
 
 
