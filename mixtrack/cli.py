@@ -93,8 +93,8 @@ def _collector(subparsers: Subparsers) -> None:
 
 
 def _run_collector(args: argparse.Namespace) -> int:
+    from mixtrack.collector._limits import ServerLimits
     from mixtrack.collector._run import serve
-    from mixtrack.collector._server import ServerLimits
 
     return serve(
         host=args.host,

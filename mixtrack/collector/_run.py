@@ -17,7 +17,8 @@ from typing import Any, TextIO
 from mixtrack.collector._access import is_loopback
 from mixtrack.collector._app import CollectorApp
 from mixtrack.collector._counting import CountingStore
-from mixtrack.collector._server import CollectorServer, ServerLimits
+from mixtrack.collector._limits import ServerLimits
+from mixtrack.collector._server import CollectorServer
 from mixtrack.collector._sqlite import SqliteStore
 from mixtrack.collector._store import Store
 

@@ -18,69 +18,15 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import attrs
-
 from mixtrack.collector._app import BODY_REFUSED, CONTROL_BODY_LIMIT, CollectorApp
+from mixtrack.collector._limits import BUSY, Budget, Held, ServerLimits
 from mixtrack.collector._responses import REASONS
 from mixtrack.protocol.decode import endpoint_of, read_limit
 
 log = logging.getLogger("mixtrack.collector")
-
-
-@attrs.frozen
-class ServerLimits:
-    """What one client can take from the collector; defaults a laptop survives.
-
-    >>> ServerLimits().max_connections
-    128
-    """
-
-    #: Seconds a connection may sit idle (between requests, or in a half-sent one).
-    idle_timeout: float = 30.0
-    #: Connections served at once; one more is answered 503 with ``Retry-After: 1``.
-    max_connections: int = 128
-    #: Request bodies held in memory at once, all connections together; a body that would
-    #: pass it is answered 503 with ``Retry-After: 1``.
-    max_buffered_bytes: int = 256 * 1024 * 1024
-
-
-_BUSY = (503, "the collector is busy with other large requests; retry shortly")
-
-
-class _Budget:
-    """Bytes of request bodies in memory, shared by all connections."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.used = 0
-        self.lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def hold(self) -> Iterator[_Held]:
-        held = _Held(self)
-        try:
-            yield held
-        finally:
-            with self.lock:
-                self.used -= held.amount
-
-
-class _Held:
-    def __init__(self, budget: _Budget) -> None:
-        self.budget = budget
-        self.amount = 0
-
-    def take(self, size: int) -> bool:
-        with self.budget.lock:
-            if self.budget.used + size > self.budget.total:
-                return False
-            self.budget.used += size
-        self.amount += size
-        return True
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -173,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.wfile.write(b"".join(head) + b"\r\n" + b"".join(chunks))
 
-    def _body(self, limit: int, held: _Held) -> bytes | str | tuple[int, str]:
+    def _body(self, limit: int, held: Held) -> bytes | str | tuple[int, str]:
         """The body; ``"too_large"`` when it passes ``limit`` (read no further); or the
         ``(status, message)`` to answer when it cannot be read."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -187,10 +133,10 @@ class _Handler(BaseHTTPRequestHandler):
         if length > limit:
             return "too_large"
         if not held.take(length):
-            return _BUSY
+            return BUSY
         return self.rfile.read(length) if length else b""
 
-    def _chunked_body(self, limit: int, held: _Held) -> bytes | str | tuple[int, str]:
+    def _chunked_body(self, limit: int, held: Held) -> bytes | str | tuple[int, str]:
         body = bytearray()
         while True:
             line = self.rfile.readline(1024)
@@ -207,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
             if len(body) + size > limit:
                 return "too_large"
             if not held.take(size):
-                return _BUSY
+                return BUSY
             chunk = self.rfile.read(size)
             if len(chunk) < size:
                 return 400, "the chunked body ended early"
@@ -264,7 +210,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.app = app
         self.tls = tls
         self.limits = limits
-        self.budget = _Budget(limits.max_buffered_bytes)
+        self.budget = Budget(limits.max_buffered_bytes)
         self._busy = threading.Condition()
         self._in_flight = 0
         self._connections: set[socket.socket] = set()
@@ -289,7 +235,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def _refuse(self, request: socket.socket) -> None:
         if not isinstance(request, ssl.SSLSocket):  # a TLS client cannot read plain text
-            status, message = _BUSY
+            status, message = BUSY
             body = json.dumps({"code": status, "error": message, "status": REASONS[status]})
             with contextlib.suppress(OSError):
                 request.settimeout(1.0)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import psutil
 
 from mixtrack.collector import CollectorApp, CollectorServer
-from mixtrack.collector._server import ServerLimits
+from mixtrack.collector._limits import ServerLimits
 from tests.collector.test_cli import start
 
 
