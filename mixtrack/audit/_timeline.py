@@ -13,6 +13,7 @@ and the cumulative lift over time that the report charts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,8 +73,9 @@ def walk(
     for _, kind, change in timeline:
         if step > 0 and change.order[0] >= next_point:
             points.append(_point(next_point, totals, tests, control))
-            while next_point <= change.order[0]:
-                next_point += step
+            # Computed, not stepped: a step below the float spacing of the times would not move.
+            passed = math.floor((change.order[0] - start) / step) + 1
+            next_point = max(start + passed * step, math.nextafter(change.order[0], math.inf))
         variant = found.units[change.unit].variant
         _apply(totals[variant], current, change, metric, cap, entering=kind == 0)
         pairs = tests if variant == control else {variant: tests[variant]}

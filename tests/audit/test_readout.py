@@ -187,3 +187,12 @@ def test_guardrail_worse_and_winsorized_values() -> None:
     revenue = result.metrics[2]
     assert revenue.cap is not None and revenue.cap < 50
     assert max(revenue.variant("b").mean, revenue.variant("a").mean) < 50
+
+
+def test_events_microseconds_apart_late_in_the_epoch() -> None:
+    stream = Stream()
+    for i in range(300):
+        stream.expose(f"u{i}", "ab"[i % 2])
+        stream.events[-1]["properties"]["time"] = 1_764_000_000.0 + i * 1e-7
+    result = readout(stream.events, "Paid:count")
+    assert result.primary.lift_over_time  # and it ends
