@@ -115,11 +115,16 @@ def _verdict(one: MetricResult) -> str:
             "" if c.relative_low is None or c.relative_high is None
             else f" [{c.relative_low * 100:+.2f}%, {c.relative_high * 100:+.2f}%]"
         )
+        scale, unit = (100.0, " pp") if one.metric.kind == "conversion" else (1.0, "")
+        absolute = (
+            f"difference {c.difference * scale:+.3g}{unit} "
+            f"[{c.ci_low * scale:+.3g}, {c.ci_high * scale:+.3g}]{unit}; "
+        )
         word = "worse (guardrail fails)" if c.worse else "significant" if c.significant else "not significant"
         seq = "-" if c.always_valid_p_adjusted is None else f"{c.always_valid_p_adjusted:.3g}"
         cells.append(
             f'<li class="{"bad" if c.worse else "sig" if c.significant else ""}">{_esc(v.variant)}: '
-            f"relative lift {rel}{rel_ci}, p adj. {c.p_adjusted:.3g}, always-valid p {seq} "
+            f"{absolute}relative lift {rel}{rel_ci} (delta method), p adj. {c.p_adjusted:.3g}, always-valid p {seq} "
             f"&mdash; <b>{word}</b></li>"
         )
     return "<ul>" + "".join(cells) + "</ul>"
