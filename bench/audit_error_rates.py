@@ -69,7 +69,9 @@ def simulate(
     return n1, n2, x1, x2
 
 
-def rates(share: float, base: float, lift: float, total: int, runs: int, seed: int) -> dict[str, float]:
+def rates(
+    share: float, base: float, lift: float, total: int, runs: int, seed: int
+) -> dict[str, float]:
     n1, n2, x1, x2 = simulate(share, base, lift, total, runs, seed)
     before = before_looker()
     old_stats = _before_module("mixtrack/audit/_stats.py")
@@ -107,8 +109,10 @@ def main() -> None:
     runs = args.runs
     se = math.sqrt(0.05 * 0.95 / runs)
     print(f"{runs} runs per row (binomial SE at 5%: {se:.2%}); looks every 2% more users\n")
-    print("| scenario | users | fixed-horizon before | fixed-horizon after | "
-          "always-valid before | always-valid after |")
+    print(
+        "| scenario | users | fixed-horizon before | fixed-horizon after | "
+        "always-valid before | always-valid after |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, share, base, lift, total in (
         ("A/A 50/50, 1%", 0.5, 0.01, 0.0, 60_000),
@@ -123,12 +127,16 @@ def main() -> None:
     ):
         n = runs if lift == 0 else max(runs // 4, 100)
         r = rates(share, base, lift, total, n, seed=int(share * 1000 + base * 100 + lift * 10))
-        print(f"| {label} | {total:,} | {r['fixed_before']:.1%} | {r['fixed_after']:.1%} | "
-              f"{r['before']:.1%} | {r['after']:.1%} |")
+        print(
+            f"| {label} | {total:,} | {r['fixed_before']:.1%} | {r['fixed_after']:.1%} | "
+            f"{r['before']:.1%} | {r['after']:.1%} |"
+        )
     fw = family_wise(runs, seed=11)
-    print("\nFamily-wise false-positive rate, 3 treatments x 3 metrics, A/A, read once: "
-          f"no correction {fw['none']:.1%} (before: the only option), "
-          f"Bonferroni {fw['bonferroni']:.1%}, Benjamini-Hochberg {fw['bh']:.1%}")
+    print(
+        "\nFamily-wise false-positive rate, 3 treatments x 3 metrics, A/A, read once: "
+        f"no correction {fw['none']:.1%} (before: the only option), "
+        f"Bonferroni {fw['bonferroni']:.1%}, Benjamini-Hochberg {fw['bh']:.1%}"
+    )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ line as ``mixtrack audit``.
 from __future__ import annotations
 
 from mixtrack.audit._checks import Plan, audit
+from mixtrack.audit._corrections import CORRECTIONS, adjust
 from mixtrack.audit._findings import (
     AuditReport,
     ExperimentAudit,
@@ -33,11 +34,10 @@ from mixtrack.audit._findings import (
     Severity,
     VariantCount,
 )
-from mixtrack.audit._plan import parse_weights, weights_from_flags
-from mixtrack.audit._corrections import CORRECTIONS, adjust
 from mixtrack.audit._fixed import Difference, compare_means, compare_proportions
 from mixtrack.audit._html import render_html, render_panel
 from mixtrack.audit._metrics import Metric, parse_metric
+from mixtrack.audit._plan import parse_weights, weights_from_flags
 from mixtrack.audit._readout import (
     PEEKING_WARNING,
     Comparison,

@@ -110,8 +110,11 @@ def _options(args: argparse.Namespace) -> Any:
 
     metrics = [
         parse_metric(text, role)
-        for option, role in (("metric", "primary"), ("guardrail", "guardrail"),
-                             ("secondary", "secondary"))  # fmt: skip
+        for option, role in (
+            ("metric", "primary"),
+            ("guardrail", "guardrail"),
+            ("secondary", "secondary"),
+        )
         for text in getattr(args, option)
     ]
     if args.value_property:

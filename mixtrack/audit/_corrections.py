@@ -48,9 +48,7 @@ def adjust(p_values: Sequence[float], method: str) -> list[float]:
     return adjusted
 
 
-def corrected_confidence(
-    p_values: Sequence[float], method: str, confidence: float = 0.95
-) -> float:
+def corrected_confidence(p_values: Sequence[float], method: str, confidence: float = 0.95) -> float:
     """The confidence level of the intervals shown beside the adjusted p-values.
 
     >>> round(corrected_confidence([0.01, 0.5], "bonferroni"), 4)

@@ -33,7 +33,11 @@ def _rate_chart(one: MetricResult, level: float) -> str:
     conversion = one.metric.kind == "conversion"
     rows = []
     for v in one.variants:
-        se = math.sqrt(v.mean * (1 - v.mean) / v.users if conversion else v.variance / v.users) if v.users else 0.0
+        se = (
+            math.sqrt(v.mean * (1 - v.mean) / v.users if conversion else v.variance / v.users)
+            if v.users
+            else 0.0
+        )
         rows.append((v, v.mean - 1.96 * se, v.mean + 1.96 * se))
     top = max([high for _, _, high in rows] + [1e-12])
     height = 26 * len(rows) + 20
@@ -45,9 +49,11 @@ def _rate_chart(one: MetricResult, level: float) -> str:
         shown = f"{v.mean * 100:.2f}%" if conversion else f"{v.mean:.4g}"
         parts += [
             f'<text x="0" y="{y + 14}" font-size="12">{_esc(v.variant)}</text>',
-            f'<rect class="bar" data-variant="{_esc(v.variant)}" data-mean="{v.mean}" x="{_PAD + 40}"'
-            f' y="{y}" width="{max(v.mean * scale, 1):.1f}" height="18" fill="{color}" opacity="0.75"/>',
-            f'<line class="ci" x1="{_PAD + 40 + max(low, 0) * scale:.1f}" x2="{_PAD + 40 + high * scale:.1f}"'
+            f'<rect class="bar" data-variant="{_esc(v.variant)}" data-mean="{v.mean}"'
+            f' x="{_PAD + 40}" y="{y}" width="{max(v.mean * scale, 1):.1f}" height="18"'
+            f' fill="{color}" opacity="0.75"/>',
+            f'<line class="ci" x1="{_PAD + 40 + max(low, 0) * scale:.1f}"'
+            f' x2="{_PAD + 40 + high * scale:.1f}"'
             f' y1="{y + 9}" y2="{y + 9}" stroke="#111" stroke-width="2"/>',
             f'<text x="{_PAD + 46 + high * scale:.1f}" y="{y + 14}" font-size="11">{shown}</text>',
         ]
@@ -58,7 +64,13 @@ def _rate_chart(one: MetricResult, level: float) -> str:
 def _lift_chart(one: MetricResult) -> str:
     """Cumulative relative lift over time per treatment, with its always-valid band."""
     points = one.lift_over_time
-    values = [x for p in points for _, lift, low, high in p.lifts for x in (lift, low, high) if x is not None]
+    values = [
+        x
+        for p in points
+        for _, lift, low, high in p.lifts
+        for x in (lift, low, high)
+        if x is not None
+    ]
     if len(points) < 2 or not values:
         return '<p class="muted">Not enough data for the lift over time yet.</p>'
     lo, hi = min(min(values), 0.0), max(max(values), 0.0)
@@ -75,7 +87,8 @@ def _lift_chart(one: MetricResult) -> str:
 
     parts = [
         f'<svg class="lift-chart" width="{_W}" height="{_H}" role="img">',
-        f'<line x1="{_PAD}" x2="{_W - _PAD}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#999" stroke-dasharray="4"/>',
+        f'<line x1="{_PAD}" x2="{_W - _PAD}" y1="{y(0):.1f}" y2="{y(0):.1f}"'
+        ' stroke="#999" stroke-dasharray="4"/>',
         f'<text x="0" y="{y(hi) + 4:.1f}" font-size="10">{hi * 100:+.0f}%</text>',
         f'<text x="0" y="{y(lo):.1f}" font-size="10">{lo * 100:+.0f}%</text>',
         f'<text x="0" y="{y(0) + 4:.1f}" font-size="10">0%</text>',
@@ -99,7 +112,10 @@ def _lift_chart(one: MetricResult) -> str:
             f'<polyline class="lift" data-variant="{_esc(name)}" points="{" ".join(line)}"'
             f' fill="none" stroke="{color}" stroke-width="2"/>'
         )
-        parts.append(f'<text x="{_W - _PAD + 4}" y="{20 + 14 * i}" font-size="11" fill="{color}">{_esc(name)}</text>')
+        parts.append(
+            f'<text x="{_W - _PAD + 4}" y="{20 + 14 * i}" font-size="11"'
+            f' fill="{color}">{_esc(name)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -112,7 +128,8 @@ def _verdict(one: MetricResult) -> str:
             continue
         rel = "-" if c.relative_lift is None else f"{c.relative_lift * 100:+.2f}%"
         rel_ci = (
-            "" if c.relative_low is None or c.relative_high is None
+            ""
+            if c.relative_low is None or c.relative_high is None
             else f" [{c.relative_low * 100:+.2f}%, {c.relative_high * 100:+.2f}%]"
         )
         scale, unit = (100.0, " pp") if one.metric.kind == "conversion" else (1.0, "")
@@ -120,28 +137,40 @@ def _verdict(one: MetricResult) -> str:
             f"difference {c.difference * scale:+.3g}{unit} "
             f"[{c.ci_low * scale:+.3g}, {c.ci_high * scale:+.3g}]{unit}; "
         )
-        word = "worse (guardrail fails)" if c.worse else "significant" if c.significant else "not significant"
+        word = (
+            "worse (guardrail fails)"
+            if c.worse
+            else "significant"
+            if c.significant
+            else "not significant"
+        )
         seq = "-" if c.always_valid_p_adjusted is None else f"{c.always_valid_p_adjusted:.3g}"
+        css = "bad" if c.worse else "sig" if c.significant else ""
         cells.append(
-            f'<li class="{"bad" if c.worse else "sig" if c.significant else ""}">{_esc(v.variant)}: '
-            f"{absolute}relative lift {rel}{rel_ci} (delta method), p adj. {c.p_adjusted:.3g}, always-valid p {seq} "
+            f'<li class="{css}">{_esc(v.variant)}: '
+            f"{absolute}relative lift {rel}{rel_ci} (delta method), "
+            f"p adj. {c.p_adjusted:.3g}, always-valid p {seq} "
             f"&mdash; <b>{word}</b></li>"
         )
     return "<ul>" + "".join(cells) + "</ul>"
 
 
 def render_panel(result: Readout | None, error: str | None = None) -> str:
-    """The charts of a readout as an HTML fragment (a ``<section>``), for a page or the live view."""
+    """The charts of a readout as an HTML fragment (a ``<section>``), for a page or the
+    live view."""
     if result is None:
-        return f'<section class="readout"><p class="muted">{_esc(error or "No readout.")}</p></section>'
+        message = _esc(error or "No readout.")
+        return f'<section class="readout"><p class="muted">{message}</p></section>'
+    heading = f"{_esc(result.experiment)} (control: {_esc(result.control)})"
     parts = [
-        f'<section class="readout"><h2>{_esc(result.experiment)} (control: {_esc(result.control)})</h2>',
+        f'<section class="readout"><h2>{heading}</h2>',
         f'<p class="muted">correction: {_esc(result.correction)}; intervals at '
         f"{result.corrected_confidence * 100:.4g}%</p>",
     ]
     for one in result.metrics:
         parts += [
-            f'<div class="metric" data-metric="{_esc(one.metric.name)}"><h3>{_esc(one.metric.label)}</h3>',
+            f'<div class="metric" data-metric="{_esc(one.metric.name)}">',
+            f"<h3>{_esc(one.metric.label)}</h3>",
             _verdict(one),
             "<h4>Per variant (mean and 95% interval)</h4>",
             _rate_chart(one, result.confidence),

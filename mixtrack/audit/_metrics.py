@@ -13,8 +13,9 @@ fails when it does) and ``secondary`` (read, not gated). The text form is
 (higher by default), ``winsor=99`` caps each person's value at the 99th percentile of all
 people's.
 
->>> parse_metric("Order completed:sum(revenue):winsor=99", "primary")
-Metric(event='Order completed', kind='sum', prop='revenue', role='primary', good='higher', winsor=99.0)
+>>> m = parse_metric("Order completed:sum(revenue):winsor=99", "primary")
+>>> m.event, m.kind, m.prop, m.role, m.good, m.winsor
+('Order completed', 'sum', 'revenue', 'primary', 'higher', 99.0)
 >>> parse_metric("Refund requested:lower", "guardrail").label
 'Refund requested (guardrail, lower is better)'
 
@@ -121,7 +122,7 @@ def parse_metric(text: str, role: str = "primary") -> Metric:
     event = ":".join(parts).strip()
     if not event:
         raise ValueError(f"a metric needs an event name, e.g. 'Order completed'; got {text!r}")
-    return Metric(event, kind, prop, role, good, winsor)  # type: ignore[arg-type]
+    return Metric(event, kind, prop, role, good, winsor)
 
 
 @attrs.frozen

@@ -10,7 +10,8 @@ by the always-valid mSPRT (``_sequential``) looked at after every exposure and e
 >>> events = [e("$experiment_started", "u1", 1, **{"Experiment name": "x",
 ...           "Variant name": "control"}), e("Order completed", "u1", 2, revenue=5.0)]
 >>> result = readout(events, "Order completed", value_property="revenue")
->>> result.variants[0].converted, result.metric_result("Order completed:sum(revenue)").variants[0].mean
+>>> revenue = result.metric_result("Order completed:sum(revenue)")
+>>> result.variants[0].converted, revenue.variants[0].mean
 (1, 5.0)
 """
 
@@ -229,7 +230,9 @@ class Readout:
         }
 
 
-def _metrics(metric: str | Metric | Sequence[str | Metric], value_property: str | None) -> list[Metric]:
+def _metrics(
+    metric: str | Metric | Sequence[str | Metric], value_property: str | None
+) -> list[Metric]:
     given = [metric] if isinstance(metric, (str, Metric)) else list(metric)
     found = [m if isinstance(m, Metric) else parse_metric(m) for m in given]
     if value_property and found:
@@ -337,7 +340,9 @@ def _metric(
     rows: dict[str, Row] = {}
     for name in ordered:
         n, mean, var, total = summary[name]
-        diff = None if name == control else _fixed(metric, summary[name], summary[control], confidence)
+        diff = (
+            None if name == control else _fixed(metric, summary[name], summary[control], confidence)
+        )
         rows[name] = (n, mean, var, total, diff)
     tests, lifts = walk(found, metric, ordered, cap, relative_tau, min_users, 1.0 - confidence)
     sequential: dict[str, Sequential | None] = {

@@ -63,10 +63,11 @@ def _row(v: VariantResult, conversion: bool) -> list[str]:
     base += [str(v.converted), _pct(v.mean, signed=False)] if conversion else [f"{v.mean:.4g}"]
     c = v.versus_control
     if c is None:
-        return base + ["-"] * 8
+        return [*base, "-"] * 8
     diff = _pct(c.difference) if conversion else _num(c.difference)
     flag = " !" if c.worse else (" *" if c.significant else "")
-    return base + [
+    return [
+        *base,
         diff,
         _span(c.ci_low, c.ci_high, conversion),
         _pct(c.relative_lift),
@@ -129,6 +130,8 @@ def format_readout(result: Readout) -> str:
             f"  (the always-valid p-value starts once each variant has {result.min_users} users)"
         )
     for metric, variant in result.regressions():
-        lines.append(f"  GUARDRAIL FAILED: {metric.name} is significantly worse in {variant.variant}")
+        lines.append(
+            f"  GUARDRAIL FAILED: {metric.name} is significantly worse in {variant.variant}"
+        )
     lines += ["", "Warning: " + result.warning]
     return "\n".join(lines)

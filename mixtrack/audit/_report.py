@@ -12,7 +12,6 @@ No problems found.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from mixtrack.audit._findings import AuditReport, ExperimentAudit, Finding

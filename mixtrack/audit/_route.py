@@ -4,7 +4,8 @@ Parameters: ``experiment``, ``metric``, ``value_property``, ``control``, ``weigh
 (``control=50,treatment=50`` or a JSON object, per experiment or for ``experiment``),
 ``srm_threshold``; ``guardrail`` and ``secondary`` (comma-separated metrics), ``correction``,
 ``sequential_tau``, ``sequential_min_users``, ``window`` (days) as ``mixtrack audit`` takes
-them; ``format=html`` adds ``html``, the readout's charts as an HTML fragment. The answer is :meth:`AuditResult.as_json`, plus ``text``: the table
+them; ``format=html`` adds ``html``, the readout's charts as an HTML fragment. The answer
+is :meth:`AuditResult.as_json`, plus ``text``: the table
 ``mixtrack audit`` prints, and ``unknown``: a message for each asked-for experiment or
 metric that no stored event has, with the closest names (``mixtrack audit`` exits 2 on
 those). The collector serves it from its own route table and hands it
@@ -24,8 +25,8 @@ from mixtrack.audit._corrections import adjust
 from mixtrack.audit._html import render_panel
 from mixtrack.audit._metrics import parse_metric
 from mixtrack.audit._names import unknown_names
-from mixtrack.audit._sequential import DEFAULT_MIN_USERS, DEFAULT_RELATIVE_TAU, MixtureTest
 from mixtrack.audit._run import AuditOptions, parse_plan, run_audit
+from mixtrack.audit._sequential import DEFAULT_MIN_USERS, DEFAULT_RELATIVE_TAU, MixtureTest
 from mixtrack.audit._stream import Event, Identity
 
 __all__ = ["PARAMETERS", "audit_answer"]

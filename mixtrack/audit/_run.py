@@ -57,7 +57,8 @@ class AuditOptions:
         return primaries + [m for m in found if m.role != "primary"]
 
     def asked(self) -> list[tuple[str, str]]:
-        """Each metric's event with the option that named it, e.g. ``("Refunded", "--guardrail")``."""
+        """Each metric's event with the option that named it:
+        ``("Refunded", "--guardrail")``."""
         option = {"primary": "--metric", "guardrail": "--guardrail", "secondary": "--secondary"}
         return [(m.event, option[m.role]) for m in self.all_metrics()]
 

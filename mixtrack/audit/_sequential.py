@@ -75,7 +75,9 @@ def mixture_half_width(variance: float, tau: float, alpha: float) -> float:
         return math.inf
     tau2 = tau * tau
     spread = variance * (variance + tau2) / tau2
-    return math.sqrt(spread * (2.0 * math.log(1.0 / alpha) + math.log((variance + tau2) / variance)))
+    return math.sqrt(
+        spread * (2.0 * math.log(1.0 / alpha) + math.log((variance + tau2) / variance))
+    )
 
 
 class MixtureTest:

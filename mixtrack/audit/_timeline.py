@@ -40,7 +40,8 @@ class LiftPoint:
         return {
             "time": self.time,
             "lifts": {
-                name: {"lift": lift, "low": low, "high": high} for name, lift, low, high in self.lifts
+                name: {"lift": lift, "low": low, "high": high}
+                for name, lift, low, high in self.lifts
             },
         }
 
@@ -61,7 +62,10 @@ def walk(
     totals = {name: [0.0, 0.0, 0.0] for name in ordered}
     current = [0.0] * len(found.units)
     timeline = sorted(
-        [*((c.order, 0, c) for c in found.entries), *((c.order, 1, c) for c in found.changes[metric.name])],
+        [
+            *((c.order, 0, c) for c in found.entries),
+            *((c.order, 1, c) for c in found.changes[metric.name]),
+        ],
         key=lambda item: (item[0], item[1]),
     )
     if not timeline:
@@ -110,7 +114,7 @@ def _point(
 ) -> LiftPoint:
     n2, s2, _ = totals[control]
     base = s2 / n2 if n2 else 0.0
-    lifts = []
+    lifts: list[tuple[str, float | None, float | None, float | None]] = []
     for name, test in tests.items():
         n1, s1, _ = totals[name]
         if not n1 or not base:

@@ -175,7 +175,8 @@ def test_a_guardrail_worse_fails_the_gate_and_the_html_page_is_written(tmp_path:
     page = tmp_path / "report.html"
     base = ["--db", str(db), "--experiment", EXPERIMENT, "--metric", "Order completed"]
     failed = run_cli(
-        *base, "--guardrail", "Refund requested:lower", "--secondary", "Order completed:sum(revenue)",
+        *base, "--guardrail", "Refund requested:lower",
+        "--secondary", "Order completed:sum(revenue)",
         "--correction", "bonferroni", "--html", str(page),
     )  # fmt: skip
     assert failed.returncode == 1, failed.stdout + failed.stderr

@@ -39,7 +39,10 @@ def test_proportions_equal_scipy(confidence: float) -> None:
     rng = random.Random(4)
     for _ in range(60):
         n1, n2 = rng.randint(20, 20_000), rng.randint(20, 20_000)
-        x1, x2 = int(np.random.default_rng(rng.randint(0, 9999)).binomial(n1, 0.11)), rng.randint(1, n2 // 5)
+        x1, x2 = (
+            int(np.random.default_rng(rng.randint(0, 9999)).binomial(n1, 0.11)),
+            rng.randint(1, n2 // 5),
+        )
         r = compare_proportions(x1, n1, x2, n2, confidence)
         p1, p2 = x1 / n1, x2 / n2
         se1, se2 = np.sqrt(p1 * (1 - p1) / n1), np.sqrt(p2 * (1 - p2) / n2)
@@ -92,7 +95,9 @@ def test_corrected_intervals_agree_with_adjusted_p() -> None:
     rng = np.random.default_rng(7)
     for method in ("bonferroni", "bh"):
         for _ in range(50):
-            diffs = [compare_proportions(int(rng.integers(80, 140)), 1000, 100, 1000) for _ in range(6)]
+            diffs = [
+                compare_proportions(int(rng.integers(80, 140)), 1000, 100, 1000) for _ in range(6)
+            ]
             ps = [d.p_value for d in diffs]
             level = corrected_confidence(ps, method)
             for d, q in zip(diffs, adjust(ps, method), strict=True):
