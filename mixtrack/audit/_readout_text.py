@@ -63,7 +63,7 @@ def _row(v: VariantResult, conversion: bool) -> list[str]:
     base += [str(v.converted), _pct(v.mean, signed=False)] if conversion else [f"{v.mean:.4g}"]
     c = v.versus_control
     if c is None:
-        return [*base, "-"] * 8
+        return [*base, *(["-"] * 8)]
     diff = _pct(c.difference) if conversion else _num(c.difference)
     flag = " !" if c.worse else (" *" if c.significant else "")
     return [
