@@ -93,7 +93,7 @@ class MixtureTest:
         min_users: int = DEFAULT_MIN_USERS,
         alpha: float = 0.05,
     ) -> None:
-        if not relative_tau > 0.0:
+        if not 0.0 < relative_tau < math.inf:
             raise ValueError(f"the sequential tau must be a positive share, got {relative_tau!r}")
         if min_users < 2:
             raise ValueError(f"the sequential minimum must be at least 2 users, got {min_users!r}")

@@ -87,5 +87,10 @@ def test_metrics_and_sequential_settings_over_http(
     typo = get_audit(mixtrack_collector, experiment=EXPERIMENT, metric="Order completed",
                      control="gird").json()  # fmt: skip
     assert "did you mean 'grid'" in typo["unknown"][0]
-    for bad in ({"correction": "holm"}, {"sequential_tau": "-1"}, {"format": "pdf"}):
+    hostile = (
+        {"correction": "holm"}, {"sequential_tau": "-1"}, {"sequential_tau": "inf"},
+        {"sequential_tau": "nan"}, {"sequential_min_users": "1"}, {"sequential_min_users": "x"},
+        {"window": "nan"}, {"window": "-3"}, {"format": "pdf"}, {"guardrail": "Paid:winsor=100"},
+    )  # fmt: skip
+    for bad in hostile:
         assert get_audit(mixtrack_collector, **bad).status_code == 400
