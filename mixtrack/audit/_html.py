@@ -28,6 +28,14 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _size(width: int, height: int) -> str:
+    # Scales down to a narrow card (the live view's sidebar) instead of being cut off.
+    return (
+        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet"'
+        f' style="max-width:{width}px"'
+    )
+
+
 def _rate_chart(one: MetricResult, level: float) -> str:
     """Horizontal bars: each variant's mean, and the interval of its mean."""
     conversion = one.metric.kind == "conversion"
@@ -42,7 +50,7 @@ def _rate_chart(one: MetricResult, level: float) -> str:
     top = max([high for _, _, high in rows] + [1e-12])
     height = 26 * len(rows) + 20
     scale = (_W - 2 * _PAD - 80) / top
-    parts = [f'<svg class="rate-chart" width="{_W}" height="{height}" role="img">']
+    parts = [f'<svg class="rate-chart" {_size(_W, height)} role="img">']
     for i, (v, low, high) in enumerate(rows):
         y = 10 + 26 * i
         color = _COLORS[i % len(_COLORS)]
@@ -86,12 +94,17 @@ def _lift_chart(one: MetricResult) -> str:
         return 10 + (hi - min(max(v, lo), hi)) / span * (_H - 30)
 
     parts = [
-        f'<svg class="lift-chart" width="{_W}" height="{_H}" role="img">',
+        f'<svg class="lift-chart" {_size(_W, _H)} role="img">',
         f'<line x1="{_PAD}" x2="{_W - _PAD}" y1="{y(0):.1f}" y2="{y(0):.1f}"'
         ' stroke="#999" stroke-dasharray="4"/>',
-        f'<text x="0" y="{y(hi) + 4:.1f}" font-size="10">{hi * 100:+.0f}%</text>',
-        f'<text x="0" y="{y(lo):.1f}" font-size="10">{lo * 100:+.0f}%</text>',
         f'<text x="0" y="{y(0) + 4:.1f}" font-size="10">0%</text>',
+    ]
+    # The axis ends, unless one of them is the 0 line already labelled.
+    parts += [
+        f'<text x="0" y="{y(end) + (4 if end == hi else 0):.1f}" font-size="10">'
+        f"{end * 100:+.0f}%</text>"
+        for end in (hi, lo)
+        if end != 0.0
     ]
     names = [name for name, *_ in points[-1].lifts]
     for i, name in enumerate(names):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -67,4 +70,7 @@ def test_readout_panel_for_the_chosen_experiment(
     wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#readout-chart svg.rate-chart"))
     bars = browser.find_elements(By.CSS_SELECTOR, "#readout-chart rect.bar")
     assert sorted(b.get_attribute("data-variant") or "" for b in bars) == ["grid", "list"]
-    assert "pricing_page_layout" in browser.find_element(By.ID, "readout-chart").text.lower()
+    panel = browser.find_element(By.ID, "readout")
+    assert "pricing_page_layout" in panel.text.lower()
+    browser.execute_script("arguments[0].scrollIntoView()", panel)
+    assert panel.screenshot(str(Path(tempfile.gettempdir()) / "mixtrack-live-readout.png"))
