@@ -67,3 +67,30 @@ def test_readout_problem_is_reported_with_the_audit(mixtrack_collector: Collecto
     body = get_audit(mixtrack_collector, metric="Order completed").json()
     assert body["readout"] is None and "choose an experiment" in body["readout_error"]
     assert body["ok"] is True and body["experiments"] == []
+
+
+def test_metrics_and_sequential_settings_over_http(
+    mixtrack_client: Client, mixtrack_collector: Collector
+) -> None:
+    clean_launch(mixtrack_client)
+    assert mixtrack_client.flush(timeout=10)
+    body = get_audit(
+        mixtrack_collector, experiment=EXPERIMENT, metric="Order completed",
+        guardrail="Clicked plan:count", correction="bh", sequential_tau="0.2",
+        sequential_min_users="10", window="30", format="html",
+    ).json()  # fmt: skip
+    readout = body["readout"]
+    assert [m["metric"]["role"] for m in readout["metrics"]] == ["primary", "guardrail"]
+    assert readout["sequential_tau"] == 0.2 and readout["sequential_min_users"] == 10
+    assert readout["window_seconds"] == 30 * 86400 and readout["correction"] == "bh"
+    assert '<svg class="rate-chart"' in body["html"]
+    typo = get_audit(mixtrack_collector, experiment=EXPERIMENT, metric="Order completed",
+                     control="gird").json()  # fmt: skip
+    assert "did you mean 'grid'" in typo["unknown"][0]
+    hostile = (
+        {"correction": "holm"}, {"sequential_tau": "-1"}, {"sequential_tau": "inf"},
+        {"sequential_tau": "nan"}, {"sequential_min_users": "1"}, {"sequential_min_users": "x"},
+        {"window": "nan"}, {"window": "-3"}, {"format": "pdf"}, {"guardrail": "Paid:winsor=100"},
+    )  # fmt: skip
+    for bad in hostile:
+        assert get_audit(mixtrack_collector, **bad).status_code == 400

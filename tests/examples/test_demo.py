@@ -51,6 +51,6 @@ def test_demo_runs_end_to_end(tmp_path, shop):
     assert "No problems found." in out or "Findings: 0 error(s)" in out, out
     assert "unjoined_identity" not in out and "unidentified_anonymous" not in out, out
     assert re.search(r"sample ratio vs planned split: .* -> ok", out)
-    assert "Readout: 'Order completed' in 'pricing_page_layout' (control: grid)" in out
-    assert "revenue per exposed user (Welch's t-test):" in out
+    assert "Readout of 'pricing_page_layout' (control: grid)" in out
+    assert "Order completed:sum(revenue) (secondary): total revenue per user" in out
     assert "peeking" in out

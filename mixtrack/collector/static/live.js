@@ -248,5 +248,20 @@ $("#pause").addEventListener("click", () => {
   state.paused = !state.paused;
   $("#pause").textContent = state.paused ? "Resume" : "Pause";
 });
+// The readout of the chosen experiment: the server renders the charts (escaped HTML with
+// inline SVG), the same ones `mixtrack audit --html` writes.
+async function refreshReadout(event) {
+  if (event) event.preventDefault();
+  const experiment = $("#readout-experiment").value.trim();
+  const metric = $("#readout-metric").value.trim();
+  if (!experiment || !metric) return;
+  const answer = await getJSON(`/_mixtrack/audit?${new URLSearchParams({ experiment, metric, format: "html" })}`);
+  $("#readout-chart").innerHTML = answer.html || `<p class="muted">${answer.error || ""}</p>`;
+}
+$("#readout-form").addEventListener("submit", refreshReadout);
+$("#audit").addEventListener("click", (event) => {
+  const name = event.target.dataset && event.target.dataset.experiment;
+  if (name) $("#readout-experiment").value = name;
+});
 $("#ingest-url").textContent = `${location.origin}/track`;
 poll();
