@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from mixtrack.flags import StaticFlags
+from tests._agents import FIREFOX
 
 EXPOSURE = "$experiment_started"
 EXPERIMENT = "pricing_page_layout"
@@ -146,7 +147,7 @@ def test_identity_modes_and_context_properties(
 ) -> None:
     settings.MIXTRACK = {**settings.MIXTRACK, "IDENTITY": mode}
     User.objects.create_user("dee", password="pw-dee")
-    http = Client(HTTP_USER_AGENT="curl/8.5.0", HTTP_REFERER="https://news.example/a")
+    http = Client(HTTP_USER_AGENT=FIREFOX, HTTP_REFERER="https://news.example/a")
     http.get("/pricing?utm_source=news")
     device = http.get("/whoami").json()["anon_id"].removeprefix("$device:")
     user_id = str(
@@ -162,7 +163,7 @@ def test_identity_modes_and_context_properties(
     assert identify["properties"]["$anon_distinct_id"] == f"$device:{device}"
     assert exposure["properties"]["distinct_id"] == f"$device:{device}"
     assert after["distinct_id"] == user_id
-    assert after["$browser"] == "curl" and after["ip"] == "127.0.0.1"
+    assert after["$browser"] == "Firefox" and after["ip"] == "127.0.0.1"
     assert after["$referring_domain"] == "news.example"
     assert after["utm_source"] == "news"  # kept for the visit
     assert after["$current_url"] == "http://testserver/pricing"
