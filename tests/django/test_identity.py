@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from mixtrack.flags import StaticFlags
-from tests._agents import FIREFOX
+from tests._agents import FIREFOX, PERSON
 
 EXPOSURE = "$experiment_started"
 EXPERIMENT = "pricing_page_layout"
@@ -53,7 +53,7 @@ class Visitor:
 
 class LiveVisitor(Visitor):
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, trust_env=False, timeout=10)  # type: ignore[assignment]
+        self.http = httpx.Client(base_url=url, headers=PERSON, trust_env=False, timeout=10)  # type: ignore[assignment]
 
     def visit(self) -> tuple[str, str]:
         layout = _layout(self.http.get("/pricing").text)

@@ -78,10 +78,17 @@ JINJA_TEMPLATE = (
 )
 
 
-def stats_json(visible: Any) -> dict[str, Any]:
-    """What ``/_test/stats`` answers: the app's beacon counters."""
+def stats_json(visible: Any, web: Any = None) -> dict[str, Any]:
+    """What ``/_test/stats`` answers: the app's beacon counters, its traffic counters and
+    the serving process's peak memory (kB)."""
+    import resource
+
     stats = visible.stats()
+    traffic = web.traffic_stats() if web is not None else None
     return {
+        "traffic": dict(traffic.requests) if traffic is not None else {},
+        "unscripted": traffic.unscripted if traffic is not None else 0,
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "beacons": stats.beacons,
         "exposed": stats.exposed,
         "duplicates": stats.duplicates,
@@ -95,3 +102,35 @@ DJANGO_BROKEN = (
     '{% exposure_attrs "not a variant" %}'
 )
 JINJA_BROKEN = '{% set offer = experiment("offer", expose="visible") %}{{ exposure_attrs("x") }}'
+
+
+# -- traffic that is not a person: a render-time page, and a page that loads it in the background
+
+_RENDERED = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Rendered</title></head>
+<body><div id="offer" data-variant="{offer}">offer</div>{script}</body></html>
+"""
+#: The offer exposed as it renders, with an event tracked on delivery and the script.
+DJANGO_RENDERED = '{% load mixtrack %}{% experiment "offer" as offer %}' + (
+    '{% track "Viewed offer" %}'
+    + _RENDERED.format(offer="{{ offer }}", script="{% mixtrack_script %}")
+)
+JINJA_RENDERED = '{% set offer = experiment("offer") %}{{ track("Viewed offer") }}' + (
+    _RENDERED.format(offer="{{ offer }}", script="{{ mixtrack_script() }}")
+)
+#: The same page without the script: a background load of it can never be activated.
+DJANGO_BARE = '{% load mixtrack %}{% experiment "offer" as offer %}' + _RENDERED.format(
+    offer="{{ offer }}", script=""
+)
+JINJA_BARE = '{% set offer = experiment("offer") %}' + _RENDERED.format(
+    offer="{{ offer }}", script=""
+)
+
+
+def launcher(action: str, target: str) -> str:
+    """A page whose speculation rules ``action`` ("prefetch" or "prerender") ``target``."""
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Launcher</title>
+<script type="speculationrules">{{"{action}": [{{"source": "list", "urls": ["{target}"]}}]}}</script>
+</head><body><a id="go" href="{target}">go</a></body></html>
+"""

@@ -133,6 +133,36 @@
     api.ready = true;
   }
 
+  // A page loaded in the background (prefetch, prerender) carries an activation token: it
+  // is posted once the page is really shown. A prerendered page runs while hidden and says
+  // so with document.prerendering; a prefetched one runs only when navigated to.
+  var activation = me && me.getAttribute("data-activation");
+  var activateEndpoint = (me && me.getAttribute("data-activate-endpoint")) || "/_mixtrack/activate";
+  var activated = false;
+  function activate() {
+    if (activated || !activation || document.prerendering || !pageVisible()) return;
+    activated = true;
+    api.activated = true;
+    var queued = false;
+    try {
+      queued = !!(navigator.sendBeacon && navigator.sendBeacon(activateEndpoint, activation));
+    } catch (e) {
+      queued = false;
+    }
+    if (!queued && window.fetch) {
+      window.fetch(activateEndpoint, {
+        method: "POST", body: activation, keepalive: true, credentials: "same-origin",
+        headers: { "Content-Type": "text/plain;charset=UTF-8" },
+      }).catch(function () {});
+    }
+  }
+  api.activated = false;
+  if (activation) {
+    document.addEventListener("prerenderingchange", activate);
+    document.addEventListener("visibilitychange", activate);
+    activate();
+  }
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

@@ -13,7 +13,17 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.urls import path
 
-from tests.visible._page import DJANGO_BROKEN, DJANGO_TEMPLATE, FLAGS, csp, nonce, stats_json
+from tests.visible._page import (
+    DJANGO_BARE,
+    DJANGO_BROKEN,
+    DJANGO_RENDERED,
+    DJANGO_TEMPLATE,
+    FLAGS,
+    csp,
+    launcher,
+    nonce,
+    stats_json,
+)
 
 SECRET_KEY = "django-visible-secret"
 DEBUG = False
@@ -64,10 +74,29 @@ def stats(request: HttpRequest) -> JsonResponse:
 
     from mixtrack.web._visible_app import visible_of
 
-    return JsonResponse(stats_json(visible_of(get_mixtrack().web)))
+    return JsonResponse(stats_json(visible_of(get_mixtrack().web), get_mixtrack().web))
 
 
-urlpatterns = [path("", page), path("broken", broken), path("_test/stats", stats)]
+def rendered(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(engines["django"].from_string(DJANGO_RENDERED).render({}, request))
+
+
+def bare(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(engines["django"].from_string(DJANGO_BARE).render({}, request))
+
+
+def launch(request: HttpRequest, action: str) -> HttpResponse:
+    return HttpResponse(launcher(action, request.GET["to"]))
+
+
+urlpatterns = [
+    path("", page),
+    path("broken", broken),
+    path("rendered", rendered),
+    path("bare", bare),
+    path("launch/<str:action>", launch),
+    path("_test/stats", stats),
+]
 
 if os.environ.get("DJANGO_SETTINGS_MODULE") == __name__:
     from django.core.wsgi import get_wsgi_application

@@ -11,13 +11,30 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from mixtrack.web._visible_app import visible_of
-from tests.visible._page import FLAGS, JINJA_BROKEN, JINJA_TEMPLATE, csp, nonce, stats_json
+from tests.visible._page import (
+    FLAGS,
+    JINJA_BARE,
+    JINJA_BROKEN,
+    JINJA_RENDERED,
+    JINJA_TEMPLATE,
+    csp,
+    launcher,
+    nonce,
+    stats_json,
+)
 
 
 def create_app() -> FastAPI:
     app = FastAPI()
     env = jinja2.Environment(
-        loader=jinja2.DictLoader({"page.html": JINJA_TEMPLATE, "broken.html": JINJA_BROKEN}),
+        loader=jinja2.DictLoader(
+            {
+                "page.html": JINJA_TEMPLATE,
+                "broken.html": JINJA_BROKEN,
+                "rendered.html": JINJA_RENDERED,
+                "bare.html": JINJA_BARE,
+            }
+        ),
         autoescape=True,
     )
     templates = Jinja2Templates(env=env)
@@ -43,8 +60,20 @@ def create_app() -> FastAPI:
     async def broken(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(request, "broken.html")
 
+    @app.get("/rendered", response_class=HTMLResponse)
+    async def rendered(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "rendered.html")
+
+    @app.get("/bare", response_class=HTMLResponse)
+    async def bare(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "bare.html")
+
+    @app.get("/launch/{action}", response_class=HTMLResponse)
+    async def launch(action: str, to: str) -> HTMLResponse:
+        return HTMLResponse(launcher(action, to))
+
     @app.get("/_test/stats")
     async def stats() -> JSONResponse:
-        return JSONResponse(stats_json(visible_of(mt.web)))
+        return JSONResponse(stats_json(visible_of(mt.web), mt.web))
 
     return app

@@ -8,7 +8,17 @@ import mixtrack_flask
 from flask import Flask, jsonify, make_response, render_template_string, request
 from flask.typing import ResponseReturnValue
 
-from tests.visible._page import FLAGS, JINJA_BROKEN, JINJA_TEMPLATE, csp, nonce, stats_json
+from tests.visible._page import (
+    FLAGS,
+    JINJA_BARE,
+    JINJA_BROKEN,
+    JINJA_RENDERED,
+    JINJA_TEMPLATE,
+    csp,
+    launcher,
+    nonce,
+    stats_json,
+)
 
 
 def create_app() -> Flask:
@@ -33,10 +43,22 @@ def create_app() -> Flask:
     def broken() -> ResponseReturnValue:
         return render_template_string(JINJA_BROKEN)
 
+    @app.get("/rendered")
+    def rendered() -> ResponseReturnValue:
+        return render_template_string(JINJA_RENDERED)
+
+    @app.get("/bare")
+    def bare() -> ResponseReturnValue:
+        return render_template_string(JINJA_BARE)
+
+    @app.get("/launch/<action>")
+    def launch(action: str) -> ResponseReturnValue:
+        return launcher(action, request.args["to"])
+
     @app.get("/_test/stats")
     def stats() -> ResponseReturnValue:
         from mixtrack.web._visible_app import visible_of
 
-        return jsonify(stats_json(visible_of(app.extensions["mixtrack"].web)))
+        return jsonify(stats_json(visible_of(app.extensions["mixtrack"].web), app.extensions["mixtrack"].web))
 
     return app
