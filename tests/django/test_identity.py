@@ -118,6 +118,23 @@ def test_first_visit_then_login_is_one_exposure(plugin: Any, mixtrack_collector:
 
 
 @pytest.mark.django_db
+def test_force_login_then_render_is_not_a_second_exposure(
+    plugin: Any, mixtrack_collector: Any
+) -> None:
+    # A login that skips the middleware's signal (the test client's force_login, an SSO
+    # callback): the next render carries the user id and the same device cookie.
+    user = User.objects.create_user("fay", password="pw-fay")
+    visitor = Visitor()
+    before = visitor.pricing()
+    visitor.http.force_login(user)
+    assert visitor.pricing() == before
+    assert visitor.pricing() == before
+    exposures = mixtrack_collector.events(EXPOSURE)
+    assert len(exposures) == 1, exposures
+    assert exposures[0]["properties"]["Variant name"] == before
+
+
+@pytest.mark.django_db
 def test_logout_gives_a_fresh_anonymous_id(plugin: Any, mixtrack_collector: Any) -> None:
     User.objects.create_user("cy", password="pw-cy")
     visitor = Visitor()
