@@ -23,9 +23,9 @@ from mixtrack.errors import ConfigError
 
 __all__ = [
     "CONTEXT_GROUPS",
-    "CrawlerEvents",
     "IDENTITY_MODES",
     "OPTIONS",
+    "CrawlerEvents",
     "IdentityMode",
     "Option",
     "WebSettings",

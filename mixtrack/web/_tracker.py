@@ -112,6 +112,7 @@ class RequestTracker:
             self._device_id = browser.device_id
             self.cookie_changed = True
         return browser is None and settings.mixpanel_browser and self.app.token is not None
+
     # -- identity ------------------------------------------------------------------------
 
     @property
@@ -207,6 +208,7 @@ class RequestTracker:
         if self.browser is not None:
             found.extend(self.browser.ids())
         return tuple(dict.fromkeys(found))
+
     # -- properties ----------------------------------------------------------------------
 
     def context(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from tests._agents import PERSON
 
 EXPOSURE = "$experiment_started"

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from tests._redis import free_port
 from tests._agents import PERSON
+from tests._redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

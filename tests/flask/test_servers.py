@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
+from tests._agents import PERSON
 from tests._redis import free_port
 
 from .conftest import exposures, gunicorn_command, python_command
-from tests._agents import PERSON
 
 VISITORS = 6
 RENDERS = 8

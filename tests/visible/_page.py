@@ -7,6 +7,7 @@ script, allowed by its nonce.
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -129,8 +130,9 @@ JINJA_BARE = '{% set offer = experiment("offer") %}' + _RENDERED.format(
 
 def launcher(action: str, target: str) -> str:
     """A page whose speculation rules ``action`` ("prefetch" or "prerender") ``target``."""
+    rules = json.dumps({action: [{"source": "list", "urls": [target]}]})
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Launcher</title>
-<script type="speculationrules">{{"{action}": [{{"source": "list", "urls": ["{target}"]}}]}}</script>
+<script type="speculationrules">{rules}</script>
 </head><body><a id="go" href="{target}">go</a></body></html>
 """

@@ -17,6 +17,7 @@ from tests.visible import _scenarios as scenario
 from tests.visible import _servers
 from tests.visible.apps import core_app
 
+
 @pytest.fixture(scope="module", name="browser")
 def browser_as_a_person() -> Iterator[webdriver.Chrome]:
     """Chromium with a desktop Chrome User-Agent: headless Chromium is on the crawler list."""

@@ -59,6 +59,8 @@ def create_app() -> Flask:
     def stats() -> ResponseReturnValue:
         from mixtrack.web._visible_app import visible_of
 
-        return jsonify(stats_json(visible_of(app.extensions["mixtrack"].web), app.extensions["mixtrack"].web))
+        return jsonify(
+            stats_json(visible_of(app.extensions["mixtrack"].web), app.extensions["mixtrack"].web)
+        )
 
     return app
