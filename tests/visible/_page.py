@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 FLAGS = {"banner": {"on": 100}, "offer": {"control": 50, "discount": 50}}
@@ -136,3 +137,33 @@ def launcher(action: str, target: str) -> str:
 <script type="speculationrules">{rules}</script>
 </head><body><a id="go" href="{target}">go</a></body></html>
 """
+
+
+# -- mixpanel-browser on the same page: the offer exposed by the server, a purchase tracked
+# by the browser library, both sent to the collector
+
+MIXPANEL_JS = (
+    Path(__file__).resolve().parents[1] / "node/node_modules/mixpanel-browser/dist/mixpanel.umd.js"
+)
+_WITH_MIXPANEL = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Buy</title></head>
+<body><div id="offer" data-variant="OFFER">offer</div>
+<script src="/_test/mixpanel.js"></script>
+<script>
+  mixpanel.init("TOKEN", {api_host: "API_HOST", batch_flush_interval_ms: 100});
+  mixpanel.track("Purchased", {amount: 29});
+</script>
+SCRIPT</body></html>
+"""
+
+
+def with_mixpanel(engine: str, token: str, api_host: str) -> str:
+    """The page for ``engine`` ("django" or "jinja") with the real mixpanel-browser bundle."""
+    page = _WITH_MIXPANEL.replace("TOKEN", token).replace("API_HOST", api_host)
+    if engine == "django":
+        head = '{% load mixtrack %}{% experiment "offer" as offer %}'
+        return head + page.replace("OFFER", "{{ offer }}").replace(
+            "SCRIPT", "{% mixtrack_script %}"
+        )
+    head = '{% set offer = experiment("offer") %}'
+    return head + page.replace("OFFER", "{{ offer }}").replace("SCRIPT", "{{ mixtrack_script() }}")

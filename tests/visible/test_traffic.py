@@ -163,3 +163,18 @@ def test_a_50_mb_beacon_is_a_413_without_reading_it(app_url: str) -> None:
     assert _post_huge(app_url, 50 * 1024 * 1024) == 413
     growth_kb = _stats(app_url)["maxrss_kb"] - before
     assert growth_kb < 5 * 1024, f"the server grew by {growth_kb} kB for one refused beacon"
+
+
+def test_mixpanel_browser_on_the_page_is_the_same_person(
+    browser: webdriver.Chrome, app_url: str, mixtrack_collector: Collector
+) -> None:
+    browser.delete_all_cookies()
+    browser.get(app_url + "/buy")
+    [exposure] = mixtrack_collector.wait_for(1, EXPOSURE, timeout=15)
+    [purchase] = mixtrack_collector.wait_for(1, "Purchased", timeout=15)
+    server, client = exposure["properties"], purchase["properties"]
+    # One device id, one distinct_id: the browser adopted the cookie the server wrote.
+    assert client["$device_id"] == server["$device_id"]
+    assert client["distinct_id"] == server["distinct_id"] == "$device:" + server["$device_id"]
+    shown = browser.find_element(By.ID, "offer").get_attribute("data-variant")
+    assert server["Variant name"] == shown

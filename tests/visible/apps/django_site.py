@@ -19,10 +19,12 @@ from tests.visible._page import (
     DJANGO_RENDERED,
     DJANGO_TEMPLATE,
     FLAGS,
+    MIXPANEL_JS,
     csp,
     launcher,
     nonce,
     stats_json,
+    with_mixpanel,
 )
 
 SECRET_KEY = "django-visible-secret"
@@ -54,6 +56,7 @@ MIXTRACK = {
     "API_HOST": os.environ.get("MIXTRACK_API_HOST"),
     "FLAGS": FLAGS,
     "LEDGER": "memory",
+    "MIXPANEL_BROWSER": True,
 }
 
 
@@ -89,7 +92,18 @@ def launch(request: HttpRequest, action: str) -> HttpResponse:
     return HttpResponse(launcher(action, request.GET["to"]))
 
 
+def buy(request: HttpRequest) -> HttpResponse:
+    page = with_mixpanel("django", MIXTRACK["TOKEN"], os.environ["MIXTRACK_API_HOST"])
+    return HttpResponse(engines["django"].from_string(page).render({}, request))
+
+
+def mixpanel_js(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(MIXPANEL_JS.read_bytes(), content_type="text/javascript")
+
+
 urlpatterns = [
+    path("buy", buy),
+    path("_test/mixpanel.js", mixpanel_js),
     path("", page),
     path("broken", broken),
     path("rendered", rendered),

@@ -6,7 +6,7 @@ import os
 
 import jinja2
 import mixtrack_fastapi
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
@@ -17,10 +17,12 @@ from tests.visible._page import (
     JINJA_BROKEN,
     JINJA_RENDERED,
     JINJA_TEMPLATE,
+    MIXPANEL_JS,
     csp,
     launcher,
     nonce,
     stats_json,
+    with_mixpanel,
 )
 
 
@@ -33,6 +35,11 @@ def create_app() -> FastAPI:
                 "broken.html": JINJA_BROKEN,
                 "rendered.html": JINJA_RENDERED,
                 "bare.html": JINJA_BARE,
+                "buy.html": with_mixpanel(
+                    "jinja",
+                    os.environ.get("MIXTRACK_TOKEN", "visible-token"),
+                    os.environ["MIXTRACK_API_HOST"],
+                ),
             }
         ),
         autoescape=True,
@@ -47,6 +54,7 @@ def create_app() -> FastAPI:
         ledger="memory",
         templates=templates,
         user_id=lambda request: request.cookies.get("user"),
+        mixpanel_browser=True,
     )
 
     @app.get("/", response_class=HTMLResponse)
@@ -71,6 +79,14 @@ def create_app() -> FastAPI:
     @app.get("/launch/{action}", response_class=HTMLResponse)
     async def launch(action: str, to: str) -> HTMLResponse:
         return HTMLResponse(launcher(action, to))
+
+    @app.get("/buy", response_class=HTMLResponse)
+    async def buy(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "buy.html")
+
+    @app.get("/_test/mixpanel.js")
+    async def mixpanel_js() -> Response:
+        return Response(MIXPANEL_JS.read_bytes(), media_type="text/javascript")
 
     @app.get("/_test/stats")
     async def stats() -> JSONResponse:

@@ -14,10 +14,12 @@ from tests.visible._page import (
     JINJA_BROKEN,
     JINJA_RENDERED,
     JINJA_TEMPLATE,
+    MIXPANEL_JS,
     csp,
     launcher,
     nonce,
     stats_json,
+    with_mixpanel,
 )
 
 
@@ -28,6 +30,7 @@ def create_app() -> Flask:
         MIXTRACK_TOKEN=os.environ.get("MIXTRACK_TOKEN", "visible-token"),
         MIXTRACK_FLAGS=FLAGS,
         MIXTRACK_LEDGER="memory",
+        MIXTRACK_MIXPANEL_BROWSER=True,
     )
     # Logged in when the test says so: a "user" cookie (the app's own login, in a test).
     mixtrack_flask.Mixtrack(app, identity_loader=lambda: request.cookies.get("user"))
@@ -54,6 +57,16 @@ def create_app() -> Flask:
     @app.get("/launch/<action>")
     def launch(action: str) -> ResponseReturnValue:
         return launcher(action, request.args["to"])
+
+    @app.get("/buy")
+    def buy() -> ResponseReturnValue:
+        token = app.config["MIXTRACK_TOKEN"]
+        page = with_mixpanel("jinja", token, os.environ["MIXTRACK_API_HOST"])
+        return render_template_string(page)
+
+    @app.get("/_test/mixpanel.js")
+    def mixpanel_js() -> ResponseReturnValue:
+        return MIXPANEL_JS.read_bytes(), 200, {"Content-Type": "text/javascript"}
 
     @app.get("/_test/stats")
     def stats() -> ResponseReturnValue:
