@@ -20,6 +20,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
+from mixtrack.audit import readout
 from mixtrack.testing import Collector
 from tests._agents import CHROME, FIREFOX, GOOGLEBOT, GPTBOT, PERSON, UPTIME_ROBOT
 from tests.collector._browser import chromium_session
@@ -178,3 +179,20 @@ def test_mixpanel_browser_on_the_page_is_the_same_person(
     assert client["distinct_id"] == server["distinct_id"] == "$device:" + server["$device_id"]
     shown = browser.find_element(By.ID, "offer").get_attribute("data-variant")
     assert server["Variant name"] == shown
+    # The readout credits the browser's conversion to the variant the server showed.
+    result = readout(mixtrack_collector.events(), "Purchased", experiment="offer")
+    assert result.variant(shown).converted == 1
+    assert sum(v.converted for v in result.variants) == 1
+    # Logged in (the Flask and FastAPI apps read a "user" cookie as their login; under
+    # Django it is a reload): the same person, not exposed again, one converted person.
+    browser.add_cookie({"name": "user", "value": "buyer-1"})
+    browser.get(app_url + "/buy")
+    mixtrack_collector.wait_for(2, "Purchased", timeout=15)
+    _settled(mixtrack_collector)
+    assert len(mixtrack_collector.events(EXPOSURE)) == 1
+    assert (
+        readout(mixtrack_collector.events(), "Purchased", experiment="offer")
+        .variant(shown)
+        .converted
+        == 1
+    )

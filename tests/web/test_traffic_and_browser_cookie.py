@@ -92,7 +92,7 @@ def _cookie_json(header: str) -> dict[str, Any]:
 
 
 def test_mixpanel_browser_cookie_written_on_first_visit_and_kept_in_step() -> None:
-    captured, web = _app(MIXPANEL_BROWSER=True)
+    _captured, web = _app(MIXPANEL_BROWSER=True)
     assert web.token
     tracker = RequestTracker(web, _info())
     tracker.experiment("pricing")
