@@ -27,23 +27,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from mixtrack import context
 from mixtrack.errors import ConfigError, ValidationError
 from mixtrack.exposure import RequestScope, Variant
-from mixtrack.web._cookie import (
-    SetCookie,
-    decode_utm,
-    encode_utm,
-    is_device_id,
-    new_device_id,
-)
+from mixtrack.web._cookie import SetCookie, is_device_id, new_device_id
 from mixtrack.web._identity import anonymous_distinct_id, event_identity, send_identify
-from mixtrack.web._mixpanel_cookie import browser_cookie, read_browser_ids
+from mixtrack.web._mixpanel_cookie import read_browser_ids
+from mixtrack.web._response_cookies import response_cookies, visit_utm
 from mixtrack.web._runtime import WebApp
 from mixtrack.web._traffic import classify
-from mixtrack.web._visitor import RequestInfo, context_properties, utm_parameters
+from mixtrack.web._visitor import RequestInfo, context_properties
 from mixtrack.web._withheld import HeldEvent as _Held
 from mixtrack.web._withheld import keep_for_activation, withheld_properties
 
@@ -425,53 +419,12 @@ class RequestTracker:
     # -- cookies -------------------------------------------------------------------------
 
     def _read_utm(self) -> dict[str, str]:
-        if "utm" not in self.app.settings.context:
-            return {}
-        landing = utm_parameters(self.info.url)
-        if landing:  # a new campaign landing replaces what the visit kept
-            self._utm_changed = True
-            return landing
-        cookie = self.info.cookies.get(self.app.settings.utm_cookie_name)
-        return decode_utm(self.app.utm_signer.unsign(cookie))
+        utm, self._utm_changed = visit_utm(self.app, self.info)
+        return utm
 
     def response_cookies(self) -> list[SetCookie]:
         """The cookies the response must set (call it when the headers are written)."""
-        settings = self.app.settings
-        secure = self.info.secure if settings.cookie_secure is None else settings.cookie_secure
-        cookies = []
-        if self.cookie_changed:
-            cookies.append(
-                SetCookie(
-                    settings.cookie_name,
-                    self.app.signer.sign(self.device_id),
-                    max_age=settings.cookie_max_age,
-                    secure=secure,
-                    samesite=settings.cookie_samesite,
-                )
-            )
-        if self.browser_changed and self.app.token is not None:
-            cookies.append(
-                browser_cookie(
-                    self.app.token,
-                    self.device_id,
-                    self.user_id,
-                    kept=self.browser.properties if self.browser is not None else None,
-                    host=self.info.headers.get("host") or urlsplit(self.info.url).netloc,
-                    secure=secure,
-                    settings=settings,
-                )
-            )
-        if self._utm_changed:
-            cookies.append(
-                SetCookie(
-                    settings.utm_cookie_name,
-                    self.app.utm_signer.sign(encode_utm(self._utm)),
-                    max_age=None,  # a session cookie: the visit ends with the browser
-                    secure=secure,
-                    samesite=settings.cookie_samesite,
-                )
-            )
-        return cookies
+        return response_cookies(self, utm=self._utm if self._utm_changed else None)
 
     def __repr__(self) -> str:
         state = "settled" if self._settled else f"{len(self._held)} held"
