@@ -24,20 +24,8 @@ from mixtrack.audit import readout
 from mixtrack.testing import Collector
 from tests._agents import CHROME, FIREFOX, GOOGLEBOT, GPTBOT, PERSON, UPTIME_ROBOT
 from tests.collector._browser import chromium_session
-from tests.visible import _servers
 
 EXPOSURE = "$experiment_started"
-
-
-@pytest.fixture(scope="module", params=["django", "flask", "fastapi"])
-def app_url(
-    request: pytest.FixtureRequest,
-    _mixtrack_collector_session: Collector,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    api_host = _mixtrack_collector_session.url
-    with _servers.serve(request.param, api_host, tmp_path_factory.mktemp("servers")) as url:
-        yield url
 
 
 @pytest.fixture(scope="module", name="browser")

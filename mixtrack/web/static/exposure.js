@@ -28,23 +28,27 @@
   };
   window.mixtrackExposure = api;
 
-  function post(token) {
-    if (sent[token]) return;
-    sent[token] = true;
-    api.sent.push(token);
+  function send(url, text) {
     var queued = false;
     try {
       // A string body goes as text/plain: a CORS-safelisted type, so no preflight.
-      queued = !!(navigator.sendBeacon && navigator.sendBeacon(endpoint, token));
+      queued = !!(navigator.sendBeacon && navigator.sendBeacon(url, text));
     } catch (e) {
       queued = false;
     }
     if (!queued && window.fetch) {
-      window.fetch(endpoint, {
-        method: "POST", body: token, keepalive: true, credentials: "same-origin",
+      window.fetch(url, {
+        method: "POST", body: text, keepalive: true, credentials: "same-origin",
         headers: { "Content-Type": "text/plain;charset=UTF-8" },
       }).catch(function () {});
     }
+  }
+
+  function post(token) {
+    if (sent[token]) return;
+    sent[token] = true;
+    api.sent.push(token);
+    send(endpoint, token);
   }
 
   function pageVisible() {
@@ -143,18 +147,7 @@
     if (activated || !activation || document.prerendering || !pageVisible()) return;
     activated = true;
     api.activated = true;
-    var queued = false;
-    try {
-      queued = !!(navigator.sendBeacon && navigator.sendBeacon(activateEndpoint, activation));
-    } catch (e) {
-      queued = false;
-    }
-    if (!queued && window.fetch) {
-      window.fetch(activateEndpoint, {
-        method: "POST", body: activation, keepalive: true, credentials: "same-origin",
-        headers: { "Content-Type": "text/plain;charset=UTF-8" },
-      }).catch(function () {});
-    }
+    send(activateEndpoint, activation);
   }
   api.activated = false;
   if (activation) {
