@@ -52,7 +52,7 @@ class BaseClient(Calls):
         if config.debug:
             log.setLevel(logging.DEBUG)
         if config.disabled:
-            log.info("mixtrack: client disabled: calls are validated, nothing is queued or sent")
+            log.info("client disabled: calls are validated, nothing is queued or sent")
         self._report_drops = DropReporter(config)
         self._build()
         register(self)
@@ -71,6 +71,7 @@ class BaseClient(Calls):
             store.max_bytes = self.config.spool_max_bytes
             store.fsync_policy = self.config.spool_fsync
         self._queue = MessageQueue(self.config, store)
+        self._report_drops.last_error = self._queue.last_error
         self._circuit = Circuit(Backoff.of(self.config))
         if store is not None:
             for route, record in store.adopt_orphans():
@@ -84,7 +85,7 @@ class BaseClient(Calls):
         if dropped:
             self._report_drops(dropped)
         if self._debug:
-            log.debug("mixtrack: queued for /%s: %s", route, loads(record))
+            log.debug("queued for /%s: %s", route, loads(record))
         if not self._delivering:
             self._kick()
 

@@ -228,7 +228,7 @@ class Sender:
             return  # the next event gives up on it
         self._events.append(Retrying(detail, wait))
         log.info(
-            "mixtrack: attempt %d to /%s failed (%s); retrying in %.2fs",
+            "attempt %d to /%s failed (%s); retrying in %.2fs",
             self._attempts,
             self.route,
             detail,

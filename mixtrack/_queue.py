@@ -421,6 +421,10 @@ class MessageQueue:
                 self.on_ready()
         return dropped
 
+    def last_error(self) -> str | None:
+        """The latest delivery problem, for humans (None when there has been none)."""
+        return self._last_error
+
     def stats(self) -> Stats:
         with self.lock:
             return Stats(

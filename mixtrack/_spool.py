@@ -165,7 +165,7 @@ class Spool:
                 if raw is None:
                     self.corrupt += 1
                     log.warning(
-                        "mixtrack: skipped a torn or corrupt record in %s at byte %d",
+                        "skipped a torn or corrupt record in %s at byte %d",
                         path,
                         position,
                     )
