@@ -77,7 +77,10 @@ class MessageQueue:
                     dropped = self._make_disk_room(size)
                     if self.closed or not self.store.has_room(size):
                         return [*dropped, *self._refuse(route, record, "spool full")]
-                self.store.append(route, record)
+                try:
+                    self.store.append(route, record)
+                except OSError as exc:  # the disk filled or failed: counted, never raised
+                    return [*(dropped or []), *self._refuse(route, record, "spool error", str(exc))]
                 lane.appended += 1
                 self._pending += 1
                 if lane.backlog or self._memory_full(size):
@@ -100,10 +103,10 @@ class MessageQueue:
                 self._wake()
         return dropped
 
-    def _refuse(self, route: Route, record: bytes, cause: str) -> Dropped:
+    def _refuse(self, route: Route, record: bytes, cause: str, detail: str = "") -> Dropped:
         self._dropped += 1
         self._drops[cause] = self._drops.get(cause, 0) + 1
-        return [Drop(route, record, cause)]
+        return [Drop(route, record, cause, detail)]
 
     def _wake(self) -> None:
         self.ready.notify()

@@ -24,6 +24,7 @@ DropCause = Literal[
     "retry budget",
     "shutdown deadline",
     "spool full",
+    "spool error",
     "client shut down",
     "internal error",
 ]
@@ -32,6 +33,7 @@ DROP_CAUSES: tuple[DropCause, ...] = (
     "retry budget",
     "shutdown deadline",
     "spool full",
+    "spool error",
     "client shut down",
     "internal error",
 )
@@ -40,6 +42,7 @@ _ADVICE: dict[str, str] = {
     "retry budget": "the collector kept failing for max_elapsed seconds (or max_attempts)",
     "shutdown deadline": "give shutdown()/flush() a longer timeout, or set spool_dir",
     "spool full": "raise spool_max_bytes",
+    "spool error": "the spool_dir could not be written (a full or failing disk): free space",
     "client shut down": "track() was called after shutdown()",
     "internal error": "a bug in mixtrack: please report it with the traceback above",
 }
@@ -83,7 +86,8 @@ class Stats:
     #: queues and sends nothing, so every other counter stays 0.
     disabled: bool = False
     #: ``dropped`` by cause: ``"queue full"``, ``"retry budget"``, ``"shutdown deadline"``,
-    #: ``"spool full"``, ``"client shut down"``, ``"internal error"`` (causes seen only).
+    #: ``"spool full"``, ``"spool error"`` (the disk full or failing), ``"client shut down"``,
+    #: ``"internal error"`` (causes seen only).
     drops: Mapping[str, int] = attrs.field(factory=dict)
 
 
