@@ -19,6 +19,7 @@ from mixtrack._config import Config
 from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register
 from mixtrack._message import InsertIds
+from mixtrack._processors import MessageProcessors
 from mixtrack._queue import MessageQueue
 from mixtrack._result import FlushResult, FlushWindow
 from mixtrack._retry import Backoff, Circuit
@@ -54,6 +55,10 @@ class BaseClient(Calls):
         if config.disabled:
             log.info("client disabled: calls are validated, nothing is queued or sent")
         self._report_drops = DropReporter(config)
+        processors = [("before_send", config.before_send)] if config.before_send else []
+        self._processors = MessageProcessors(
+            processors, config.token, self._refuse, self._invalid.skipped
+        )
         self._build()
         register(self)
 
@@ -76,6 +81,10 @@ class BaseClient(Calls):
         if store is not None:
             for route, record in store.adopt_orphans():
                 self._report_drops(self._queue.put(route, record) or [])
+
+    def _refuse(self, route: Route, record: bytes, cause: str, detail: str) -> None:
+        """Books a message given up on before the queue (a processor dropped it)."""
+        self._report_drops(self._queue.refuse(route, record, cause, detail))
 
     #: True once delivery runs for good (the thread client): ``_kick`` is then skipped.
     _delivering = False

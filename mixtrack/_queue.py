@@ -103,6 +103,12 @@ class MessageQueue:
                 self._wake()
         return dropped
 
+    def refuse(self, route: Route, record: bytes, cause: str, detail: str = "") -> Dropped:
+        """Books a message that is given up on before it is queued (enqueued and dropped)."""
+        with self.lock:
+            self._enqueued += 1
+            return self._refuse(route, record, cause, detail)
+
     def _refuse(self, route: Route, record: bytes, cause: str, detail: str = "") -> Dropped:
         self._dropped += 1
         self._drops[cause] = self._drops.get(cause, 0) + 1
