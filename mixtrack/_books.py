@@ -80,7 +80,7 @@ class Outcomes:
             self.dropped(batch, event.start, event.stop, event.cause, event.detail)
 
     def _retrying(self, batch: Batch, event: Retrying) -> None:
-        due, count, total, _ = self._limit.due("retrying")
+        due, _, total, _ = self._limit.due("retrying")
         if due:
             log.warning(
                 "cannot deliver to %s (/%s): %s; retrying in %.1fs, messages are kept "

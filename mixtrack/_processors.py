@@ -37,7 +37,10 @@ Processor = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 
 #: What each endpoint's messages must keep, by where it sits.
 _EVENT_KEYS = ("token", "distinct_id", "time")
-_PROFILE_KEYS: dict[str, tuple[str, str]] = {"engage": ("$token", "$distinct_id"), "groups": ("$token", "$group_key")}
+_PROFILE_KEYS: dict[str, tuple[str, str]] = {
+    "engage": ("$token", "$distinct_id"),
+    "groups": ("$token", "$group_key"),
+}
 
 
 def missing(route: Route, message: object, token: str) -> str:

@@ -292,7 +292,8 @@ class MessageQueue:
         due = [
             (lane.started[0], route, lane)
             for route, lane in self._lanes.items()
-            if lane.count and (partial_ok or lane.full(self._batch_size) or lane.head < self._flush_mark[route])
+            if lane.count
+            and (partial_ok or lane.full(self._batch_size) or lane.head < self._flush_mark[route])
         ]
         if not due:
             return None

@@ -63,9 +63,7 @@ def test_before_send_scrubs_and_samples_out(sink: Sink, kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_what_before_send_breaks_or_raises_on_is_dropped_and_counted(
-    sink: Sink, kind: str
-) -> None:
+def test_what_before_send_breaks_or_raises_on_is_dropped_and_counted(sink: Sink, kind: str) -> None:
     def meddle(message: dict[str, Any]) -> dict[str, Any]:
         name = message["event"]
         if name == "Raises":

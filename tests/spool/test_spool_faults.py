@@ -15,8 +15,8 @@ import pytest
 
 import mixtrack
 from tests._sink import Sink
-from tests.spool import _starters
 from tests.reliability._support import balanced
+from tests.spool import _starters
 
 KINDS = ["thread", "asyncio"]
 
@@ -103,7 +103,7 @@ def test_on_a_full_disk_what_was_written_is_delivered_and_the_rest_counted(
     tmp_path: Path, kind: str, sink: Sink
 ) -> None:
     with tmpfs(tmp_path / "disk", "size=128k") as disk:
-        tracked, final = track_on(kind, 3000, api_host=sink.url, spool_dir=str(disk / "spool"))
+        _, final = track_on(kind, 3000, api_host=sink.url, spool_dir=str(disk / "spool"))
     assert final.enqueued == 3000 and final.pending == 0 and balanced(final), final
     assert final.drops.get("spool error", 0) > 0, final
     stored = sorted(e["properties"]["n"] for e in sink.events())
@@ -119,9 +119,11 @@ def test_a_spool_dir_that_cannot_be_written_is_a_config_error_naming_it(
     a_file.write_text("x")
     with pytest.raises(mixtrack.ConfigError, match="not-a-folder"):
         make("tok", spool_dir=str(a_file / "spool"))
-    with tmpfs(tmp_path / "readonly", "ro,size=64k") as readonly:
-        with pytest.raises(mixtrack.ConfigError, match="readonly.*Read-only file system"):
-            make("tok", spool_dir=str(readonly))
+    with (
+        tmpfs(tmp_path / "readonly", "ro,size=64k") as readonly,
+        pytest.raises(mixtrack.ConfigError, match=r"readonly.*Read-only file system"),
+    ):
+        make("tok", spool_dir=str(readonly))
 
 
 # -- many processes starting at once --------------------------------------------------------
