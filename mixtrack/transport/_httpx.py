@@ -58,6 +58,12 @@ def _headers(r: httpx.Response) -> dict[str, str]:
     return {k.lower(): v for k, v in r.headers.items()}
 
 
+def _keep(body: bytearray, chunk: bytes) -> bool:
+    """Adds what fits of ``chunk`` to an answer's ``body``; False once it is full."""
+    body += chunk[: MAX_ANSWER_BYTES - len(body)]
+    return len(body) < MAX_ANSWER_BYTES
+
+
 def _left(timeout: float | None, exc: type[Exception]) -> float | None:
     """``timeout`` cut to the time left before the attempt's deadline."""
     deadline = _deadline.get()
@@ -167,10 +173,9 @@ class HttpxTransport:
             ) as r:
                 body = bytearray()
                 for chunk in r.iter_bytes():
-                    body += chunk
-                    if len(body) >= MAX_ANSWER_BYTES:
+                    if not _keep(body, chunk):
                         break
-                return Response(r.status_code, _headers(r), bytes(body[:MAX_ANSWER_BYTES]))
+                return Response(r.status_code, _headers(r), bytes(body))
         except httpx.TransportError as exc:
             raise _error(exc, request.url) from exc
         finally:
@@ -213,10 +218,9 @@ class AsyncHttpxTransport:
         ) as r:
             body = bytearray()
             async for chunk in r.aiter_bytes():
-                body += chunk
-                if len(body) >= MAX_ANSWER_BYTES:
+                if not _keep(body, chunk):
                     break
-            return Response(r.status_code, _headers(r), bytes(body[:MAX_ANSWER_BYTES]))
+            return Response(r.status_code, _headers(r), bytes(body))
 
     async def aclose(self) -> None:
         await self._client.aclose()

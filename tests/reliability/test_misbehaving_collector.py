@@ -21,15 +21,6 @@ KINDS = ["thread", "asyncio"]
 FAST = {"backoff_initial": 0.05, "max_backoff": 0.2, "flush_interval": 0.05}
 
 
-@pytest.fixture
-def sink() -> Any:
-    server = Sink()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 def first_then_normal(answer: Any, times: int = 1) -> Callable[[str, list[Any]], Any]:
     """A behaviour: ``answer`` to the first ``times`` requests, then answers like Mixpanel."""
     seen = [0]

@@ -36,15 +36,6 @@ def tmpfs(path: Path, options: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    server = Sink()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 def closed_port_url() -> str:
     server = Sink()
     server.close()
