@@ -4,7 +4,8 @@ Smaller than the collector and scripted per request, for the client tests that n
 control of each answer. A behaviour sees ``(route, messages)`` and returns None (answer like
 Mixpanel and store them), ``(status, headers, body)`` to answer that instead (``body`` str or
 bytes; for a 400 on /import, a list of indices to refuse as a partial failure), ``"hang"``
-(no answer until the server closes) or ``"drop"`` (close the connection without answering).
+(no answer until the server closes), ``"drop"`` (close the connection without answering) or
+a callable, given the request handler, that writes a raw answer of its own (a trickle, a flood).
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class Sink:
                     return
                 if answer == "drop":
                     self.close_connection = True
+                    return
+                if callable(answer):
+                    self.close_connection = True
+                    answer(self)
                     return
                 if answer is None:
                     with sink.lock:
