@@ -129,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
     from mixtrack.errors import ConfigError, MixtrackError
     from mixtrack.importer import ColumnMap
     from mixtrack.importer._reach import check_reachable
-    from mixtrack.importer._text import check_encoding
     from mixtrack.importer._rows import parse_column_types
+    from mixtrack.importer._text import check_encoding
 
     if not args.token:
         print("mixtrack import: no token: pass --token or set MIXTRACK_TOKEN", file=sys.stderr)

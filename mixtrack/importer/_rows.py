@@ -263,8 +263,8 @@ def _csv_rows(path: Path, columns: ColumnMap, token: str) -> Iterator[Row]:
             )
             yield Row(number, None, reason, record.line, raw)
             continue
-        cells = {name: value for name, value in zip(fields, record.cells) if name}
-        cells.update({name: None for name in fields[len(record.cells) :] if name})
+        padded: list[str | None] = [*record.cells, *[None] * (len(fields) - len(record.cells))]
+        cells = {name: value for name, value in zip(fields, padded, strict=False) if name}
         try:
             typed = _type_cells(cells, columns)
         except ValidationError as exc:

@@ -276,13 +276,13 @@ def import_file(
                     break
                 digest = _digest(chunk)
                 tally.rows += len(chunk)
-                done = state.chunks.get(digest)
-                if done is not None:
+                answered = state.chunks.get(digest)
+                if answered is not None:
                     with tally.lock:
                         tally.skipped += len(chunk)
-                        tally.imported_before += done.imported
-                        tally.rejected_before += len(done.refused)
-                        tally.refuse(chunk, done.refused)
+                        tally.imported_before += answered.imported
+                        tally.rejected_before += len(answered.refused)
+                        tally.refuse(chunk, answered.refused)
                     continue
                 while len(running) >= workers * 2:
                     finished, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -299,12 +299,13 @@ def import_file(
         state.save()
         if transport is None:
             sender.close()
-    done = tally.imported_before + tally.imported
-    bar.update(tally.rows, _note(done, tally.rejected_before + tally.rejected, started), final=True)
+    imported = tally.imported_before + tally.imported
+    rejected = tally.rejected_before + tally.rejected
+    bar.update(tally.rows, _note(imported, rejected, started), final=True)
     return ImportSummary(
         rows=tally.rows,
-        imported=done,
-        rejected=tally.rejected_before + tally.rejected,
+        imported=imported,
+        rejected=rejected,
         skipped_rows=tally.skipped,
         failed_chunks=tally.failed,
         reasons=dict(tally.reasons.most_common()),
@@ -339,7 +340,7 @@ def _deliver(
     offset = 0
     for records in split_records([dumps(m) for m in messages], config.max_batch_bytes):
 
-        def book(event: Send | Settled | Retrying) -> None:
+        def book(event: Send | Settled | Retrying, base: int = offset) -> None:
             nonlocal imported
             if isinstance(event, Retrying):
                 say(f"/import failed ({event.detail}); retrying in {event.wait:.1f}s")
@@ -355,7 +356,7 @@ def _deliver(
                 if len(failed) != event.rejected:
                     failed = dict.fromkeys(range(event.count), event.detail)
                 for index, reason in failed.items():
-                    refused[offset + event.start + index] = reason
+                    refused[base + event.start + index] = reason
             else:
                 failures.append(event.detail)
 
