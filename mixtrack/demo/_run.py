@@ -112,7 +112,8 @@ def _start_shop(shop: str, port: int, api_host: str, log_path: Path) -> subproce
         **os.environ,
         "MIXTRACK_API_HOST": api_host,
         "MIXTRACK_TOKEN": TOKEN,
-        "SHOP_DB": str(shop_db),
+        "SHOP_DB": str(shop_db),  # the Django shop's
+        "SHOP_DATABASE": str(shop_db),  # the Flask shop's
         "PYTHONUNBUFFERED": "1",
     }
     module, root = shop_module(shop)

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+
 @pytest.mark.parametrize("shop", ["django", "flask"])
 def test_demo_runs_end_to_end(tmp_path, shop):
     result = subprocess.run(
