@@ -56,3 +56,21 @@ def test_demo_runs_end_to_end(tmp_path, shop):
         "demo.sqlite3-wal",
         "demo.sqlite3-shm",
     }
+
+
+def test_a_shop_that_dies_at_start_is_reported_with_its_own_last_lines(tmp_path):
+    from mixtrack.demo._run import _wait_healthy
+
+    log_path = tmp_path / "flask-shop.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "import sys; print('ModuleNotFoundError: flask'); sys.exit(3)"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        process.wait(timeout=30)
+    with pytest.raises(RuntimeError) as raised:
+        _wait_healthy("http://127.0.0.1:9", process, log_path)
+    assert str(raised.value) == (
+        "the example shop exited with status 3; its last lines:\n  | ModuleNotFoundError: flask"
+    )
