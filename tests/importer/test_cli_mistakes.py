@@ -204,3 +204,28 @@ def test_max_elapsed_bounds_a_script_against_a_failing_collector(
     assert "HTTP 503" in result.stdout
     assert "run the same command again to resume" in result.stdout
     assert os.path.exists(tmp_path / "s.csv.mixtrack-checkpoint")
+
+
+def test_rows_the_collector_refuses_are_named_by_line_and_written_out(
+    tmp_path: Path, mixtrack_collector: Collector
+) -> None:
+    source = tmp_path / "h.ndjson"
+    source.write_text(
+        "\n".join(
+            json.dumps({"event": "Purchase", "distinct_id": f"u{i}", "time": 1_600_000_000 + i})
+            for i in range(10)
+        )
+        + "\n"
+    )
+    # the collector refuses the 4th and 8th records of the request, as Mixpanel's partial 400
+    mixtrack_collector.faults("partial", indices=[3, 7], count=1)
+    rejected = tmp_path / "refused.ndjson"
+    result = mixtrack(*import_args(source, mixtrack_collector.url, "--rejected", rejected))
+    assert result.returncode == 1
+    refused = [line for line in result.stdout.splitlines() if line.startswith("refused: ")]
+    assert [line.split(":")[1] for line in refused] == [" line 4", " line 8"]
+    assert [json.loads(line)["distinct_id"] for line in rejected.read_text().splitlines()] == [
+        "u3",
+        "u7",
+    ]
+    assert len(mixtrack_collector.events("Purchase")) == 8
