@@ -172,15 +172,29 @@ class _Tally:
         self.refused: list[RefusedRow] = []
         self.errors: list[str] = []
         self.rejected_to = rejected_to
+        # Chunks finish in any order; refused rows are written in file order, so rows of a
+        # chunk wait here until the chunks before it have finished (a few chunks at most).
+        self._waiting: dict[int, list[str]] = {}
+        self._next = 0
 
-    def refuse(self, rows: list[Row], refused: dict[int, str]) -> None:
+    def refuse(self, index: int, rows: list[Row], refused: dict[int, str]) -> None:
+        """Books chunk ``index`` (every chunk, once, even with nothing refused)."""
         for position in sorted(refused):
-            row = rows[position]
             self.reasons[refused[position]] += 1
             if len(self.refused) < REFUSED_KEPT:
-                self.refused.append(RefusedRow(row.line, refused[position]))
-            if self.rejected_to is not None:
-                self.rejected_to.write(row.raw + "\n")
+                self.refused.append(RefusedRow(rows[position].line, refused[position]))
+        self._waiting[index] = [rows[position].raw for position in sorted(refused)]
+        while self._next in self._waiting:
+            self._write(self._waiting.pop(self._next))
+            self._next += 1
+
+    def close(self) -> None:
+        for index in sorted(self._waiting):
+            self._write(self._waiting.pop(index))
+
+    def _write(self, raws: list[str]) -> None:
+        if self.rejected_to is not None:
+            self.rejected_to.writelines(raw + "\n" for raw in raws)
 
 
 def import_file(
@@ -248,7 +262,7 @@ def import_file(
         with tally.lock:
             bar.say(text)
 
-    def run_chunk(digest: str, chunk: list[Row]) -> None:
+    def run_chunk(index: int, digest: str, chunk: list[Row]) -> None:
         local = {i: row.reason or "" for i, row in enumerate(chunk) if row.message is None}
         sent = [i for i, row in enumerate(chunk) if row.message is not None]
         messages = [chunk[i].message for i in sent]
@@ -257,11 +271,12 @@ def import_file(
             if failure:
                 tally.failed += 1
                 tally.errors.append(f"lines {chunk[0].line}-{chunk[-1].line}: {failure}")
+                tally.refuse(index, chunk, {})
                 return
             answered = {**local, **{sent[i]: reason for i, reason in refused.items()}}
             tally.imported += imported
             tally.rejected += len(answered)
-            tally.refuse(chunk, answered)
+            tally.refuse(index, chunk, answered)
             state.record(digest, _Chunk(imported, answered))
 
     def show() -> None:
@@ -271,7 +286,8 @@ def import_file(
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mixtrack-import") as pool:
             running: set[Future[None]] = set()
-            for chunk in _chunks(read_rows(source, fmt, columns, token), batch_size):
+            chunks = _chunks(read_rows(source, fmt, columns, token), batch_size)
+            for index, chunk in enumerate(chunks):
                 if stop.is_set():
                     break
                 digest = _digest(chunk)
@@ -282,20 +298,21 @@ def import_file(
                         tally.skipped += len(chunk)
                         tally.imported_before += answered.imported
                         tally.rejected_before += len(answered.refused)
-                        tally.refuse(chunk, answered.refused)
+                        tally.refuse(index, chunk, answered.refused)
                     continue
                 while len(running) >= workers * 2:
                     finished, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in finished:
                         future.result()
                     show()
-                running.add(pool.submit(run_chunk, digest, chunk))
+                running.add(pool.submit(run_chunk, index, digest, chunk))
             while running:
                 finished, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
                     future.result()
                 show()
     finally:
+        tally.close()
         state.save()
         if transport is None:
             sender.close()
