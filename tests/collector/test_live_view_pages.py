@@ -156,3 +156,26 @@ def test_the_page_says_it_is_loading_then_waits(
     assert empty.startswith("Waiting for events… send them to http://127.0.0.1:")
     assert "No events to chart yet." in browser.find_element(By.ID, "chart").text
     browser.save_screenshot(str(SHOTS / "mixtrack-live-view-empty.png"))
+
+
+def test_a_large_store_opens_on_its_latest_events(
+    browser: webdriver.Chrome, collector: Collector
+) -> None:
+    start = time.time() - 7200
+    for batch in range(3):
+        records = []
+        for i in range(batch * 2000, (batch + 1) * 2000):
+            record = event("Viewed home", f"visitor-{i}", time=start + i, n=i)
+            record["properties"]["$insert_id"] = f"large-{i}"
+            records.append(record)
+        answer = httpx.post(
+            f"{collector.url}/import", json=records, auth=("tok", ""), trust_env=False
+        )
+        assert answer.status_code == 200, answer.text
+    browser.get(collector.live_url)
+    WebDriverWait(browser, 20).until(
+        lambda b: "(the latest 5000 of 6000)" in b.find_element(By.ID, "shown").text
+    )
+    first = browser.find_element(By.CSS_SELECTOR, "#events tbody tr td button.person")
+    assert first.text == "visitor-5999"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#events tbody tr")) == 500  # drawn

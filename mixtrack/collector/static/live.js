@@ -130,7 +130,8 @@ function renderEvents() {
     ...columns.map((c) => el("th", { class: "prop" }, c)),
     el("th", {}, "Arrived"), el("th", {}, "Endpoint"), el("th", {}, "Library"));
   $("#events tbody").replaceChildren(...shown.slice(0, SHOWN_ROWS).map(row));
-  $("#shown").textContent = state.events.length ? `${shown.length} of ${state.events.length} shown` : "";
+  const latest = state.stored > state.events.length ? ` (the latest ${state.events.length} of ${state.stored})` : "";
+  $("#shown").textContent = state.events.length ? `${shown.length} of ${state.events.length} shown${latest}` : "";
   const empty = $("#empty");
   empty.hidden = state.events.length > 0;
   if (!state.loaded) empty.replaceChildren("Loading events…");
@@ -314,8 +315,11 @@ async function poll() {
     if (!state.paused) {
       // read everything there is (a page at a time), then draw once
       const fresh = [];
+      // a large store: start with the latest MAX_ROWS events rather than walk from the first
+      let skip = state.loaded ? 0 : Math.max(0, state.stored - MAX_ROWS);
       for (;;) {
-        const page = await getJSON(`/_mixtrack/events?meta=1&limit=1000&after=${state.after}`);
+        const page = await getJSON(`/_mixtrack/events?meta=1&limit=1000&after=${state.after}&offset=${skip}`);
+        skip = 0;
         state.after = page.after;
         fresh.push(...page.events);
         if (page.count < 1000 || fresh.length >= MAX_ROWS) break;
