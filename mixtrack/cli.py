@@ -148,9 +148,12 @@ def register(name: str, registrar: Registrar) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mixtrack._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="mixtrack", description="Server-side product analytics in Mixpanel's wire format."
     )
+    parser.add_argument("--version", action="version", version=f"mixtrack {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for registrar in SUBCOMMANDS.values():

@@ -13,7 +13,7 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from examples.flask_shop.users import PLANS, Users
+from .users import PLANS, Users
 
 __all__ = ["CATALOGUE", "EXPERIMENTS", "create_app"]
 
