@@ -111,7 +111,7 @@ class _CrawlerList:
             with self._lock:
                 if self._detector is None and not self._missing:
                     try:
-                        from crawlerdetect import CrawlerDetect  # type: ignore[import-untyped]
+                        from crawlerdetect import CrawlerDetect  # type: ignore[import-untyped,import-not-found,unused-ignore]
                     except ImportError:
                         self._missing = True
                         logger.warning(
