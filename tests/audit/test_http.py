@@ -60,7 +60,10 @@ def test_bad_parameters(mixtrack_collector: Collector) -> None:
     answer = get_audit(mixtrack_collector, experimnet="x")
     assert answer.status_code == 400 and "experimnet" in answer.json()["error"]
     with httpx.Client(base_url=mixtrack_collector.url, trust_env=False) as http:
-        assert http.post("/_mixtrack/audit").status_code == 405
+        # A forged (simple) request is refused before the method is looked at.
+        assert http.post("/_mixtrack/audit").status_code == 403
+        control = {"Content-Type": "application/json", "X-Mixtrack-Control": "1"}
+        assert http.post("/_mixtrack/audit", headers=control).status_code == 405
 
 
 def test_readout_problem_is_reported_with_the_audit(mixtrack_collector: Collector) -> None:
