@@ -82,3 +82,20 @@ def test_a_withholding_scope_touches_neither_ledger_nor_client(tracker: Recordin
         scope.commit()
     assert len(ledger) == 0 and tracker.calls == []
     assert experiments.stats().withheld == 2
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_a_user_seen_on_an_exposed_device_is_exposed_on_every_device(
+    kind: str, request: pytest.FixtureRequest, tracker: RecordingTracker
+) -> None:
+    first, second = _fleet(kind, request, tracker)
+    shown = first.variant(DEVICE, "pricing")
+    assert shown.expose() is True
+    # Another process sees the user on that device (a login it never saw): a duplicate...
+    user = _user_for_the_other_variant(second, shown.name)
+    assert second.variant(user, "pricing", identities=[DEVICE]).expose() is False
+    # ...and later the user on a new device, in the first process: still the same person.
+    elsewhere = first.variant(user, "pricing", identities=["$device:another-phone"])
+    assert elsewhere.name == shown.name
+    assert elsewhere.expose() is False
+    assert len(tracker.named("$experiment_started")) == 1
