@@ -71,7 +71,10 @@ def run(seed: int) -> dict[str, Any]:
             headers["Sec-GPC"] = "1"
         elif kind.startswith("prefetch"):
             headers["Sec-Purpose"] = "prefetch"
-        html = http.get("/", headers=headers).get_data(as_text=True)
+        # Each response is closed, as a server closes it once delivered: the adapter sends
+        # a page's exposures then. Left open, the last page's would never be counted.
+        with http.get("/", headers=headers) as response:
+            html = response.get_data(as_text=True)
         requests += 1
         token = _ACTIVATION.search(html)
         if kind == "prefetch-shown" and token is not None:
@@ -80,7 +83,7 @@ def run(seed: int) -> dict[str, Any]:
                 "/_mixtrack/activate",
                 data=token.group(1),
                 headers={"User-Agent": FIREFOX, "Content-Type": "text/plain"},
-            )
+            ).close()
     captured.client.flush(timeout=10)
     exposures = sum(1 for event in captured if event["event"] == "$experiment_started")
     return {"page_requests": requests, "exposures": exposures, "people_who_saw_it": 675}

@@ -245,10 +245,14 @@ class Experiments:
             scope.keep(variant)
             self._count("withheld")
             return False
-        if self._recorded_elsewhere(variant.distinct_id, variant.experiment, others):
+        key = exposure_key(variant.distinct_id, variant.experiment)
+        found = self._recorded_elsewhere(variant.distinct_id, variant.experiment, others)
+        if found is not None:
+            # Exposed under another of the person's ids: record this one too, so a request
+            # that carries only it (the user on another device) finds the exposure.
+            self._guard.add(key, found)
             self._count("duplicates")
             return False
-        key = exposure_key(variant.distinct_id, variant.experiment)
         record = Record(os.urandom(16).hex(), name, variant.value).encode()
         if not self._guard.add(key, record):
             self._count("duplicates")

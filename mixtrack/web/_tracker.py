@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -36,6 +35,7 @@ from mixtrack.web._identity import anonymous_distinct_id, event_identity, send_i
 from mixtrack.web._mixpanel_cookie import read_browser_ids
 from mixtrack.web._response_cookies import response_cookies, visit_utm
 from mixtrack.web._runtime import WebApp
+from mixtrack.web._settling import Settling
 from mixtrack.web._traffic import classify
 from mixtrack.web._visitor import RequestInfo, context_properties
 from mixtrack.web._withheld import HeldEvent as _Held
@@ -48,7 +48,7 @@ logger = logging.getLogger("mixtrack.web")
 UserLoader = Callable[[], "str | int | None"]
 
 
-class RequestTracker:
+class RequestTracker(Settling):
     """Tracking for the request described by ``info``; adapters put it on the request.
 
     ``user_loader`` returns the logged-in user's id (or None) and is called on first use;
@@ -80,9 +80,7 @@ class RequestTracker:
         self._utm = self._read_utm()
         self._context: dict[str, Any] | None = None
         self._variants: dict[tuple[str, str], Variant] = {}
-        self._held: list[_Held] = []
-        self._lock = threading.Lock()
-        self._settled = False
+        super().__init__()
         experiments = app.experiments
         self.scope: RequestScope | None = (
             experiments.request_scope() if experiments is not None else None
@@ -333,79 +331,20 @@ class RequestTracker:
             if kept is None:
                 return self.traffic.kind == "speculative"
             props = kept
-        held = _Held(self.distinct_id, event, {**self.identity(), **props}, time.time(), source)
-        with self._lock:
-            if not self._settled:
-                self._held.append(held)
-                return True
-        self._send_held([held])  # settled already (a late render): send as delivered
+        self._hold(
+            _Held(self.distinct_id, event, {**self.identity(), **props}, time.time(), source)
+        )
         return True
 
     def people_set(self, properties: Mapping[str, Any]) -> None:
         """Set profile properties of this visitor (``$set``)."""
         self.app.client.people_set(self.distinct_id, dict(properties))  # type: ignore[attr-defined]
 
-    # -- settling ------------------------------------------------------------------------
+    # -- settling (see mixtrack.web._settling) --------------------------------------------
 
-    @property
-    def settled(self) -> bool:
-        """True once :meth:`commit` or :meth:`discard` ran."""
-        return self._settled
-
-    def _take(self) -> list[_Held] | None:
-        with self._lock:
-            if self._settled:
-                return None
-            self._settled = True
-            held, self._held = self._held, []
-            return held
-
-    def _send_held(self, held: list[_Held]) -> None:
-        with context(**self.context(), **self.extra_properties()):
-            for item in held:
-                try:
-                    self.app.client.track(
-                        item.distinct_id, item.event, item.properties, time=item.time
-                    )
-                except ValidationError as exc:
-                    logger.warning("%s: event %r left out: %s", item.source, item.event, exc)
-
-    def commit(self) -> int:
-        """The response was delivered: send the held exposures and events. Once.
-
-        Returns how many events were handed to the client.
-        """
-        held = self._take()
-        if held is None:
-            return 0
+    def _before_commit(self) -> None:
         if self.traffic.kind == "speculative":
             keep_for_activation(self)
-        sent = 0
-        if self.scope is not None:
-            if self.scope.exposures:
-                with self.sending():
-                    sent = self.scope.commit()
-            else:  # nothing to send: leave the visitor's id (and cookie) alone
-                self.scope.commit()
-        if held:
-            self._send_held(held)
-        return sent + len(held)
-
-    def discard(self) -> int:
-        """The response failed or was an error: drop what was held. Once.
-
-        The exposures' ledger reservations are released, so the next page that renders
-        exposes again. Returns how many were dropped.
-        """
-        held = self._take()
-        if held is None:
-            return 0
-        dropped = self.scope.discard() if self.scope is not None else 0
-        return dropped + len(held)
-
-    def settle(self, delivered: bool) -> int:
-        """:meth:`commit` when ``delivered``, else :meth:`discard`."""
-        return self.commit() if delivered else self.discard()
 
     @contextlib.contextmanager
     def bound(self) -> Iterator[RequestTracker]:

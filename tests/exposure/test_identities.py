@@ -47,8 +47,12 @@ def test_device_then_user_is_one_exposure_and_keeps_the_variant(
     again = second.variant(user, "pricing", identities=[DEVICE])
     assert again.name == shown.name  # the variant shown first
     assert again.expose() is False
-    assert len(tracker.named("$experiment_started")) == 1
     assert second.stats().duplicates == 1
+    # Later the user on a new device, in the first process: still the same person.
+    elsewhere = first.variant(user, "pricing", identities=["$device:another-phone"])
+    assert elsewhere.name == shown.name
+    assert elsewhere.expose() is False
+    assert len(tracker.named("$experiment_started")) == 1
 
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])

@@ -41,6 +41,7 @@ def serve(kind: str, api_host: str, log_dir: Path) -> Iterator[str]:
     )
     command = [sys.executable, *[arg.format(port=port) for arg in COMMANDS[kind]]]
     log = log_dir / f"{kind}-{port}.log"
+    env["MIXTRACK_TEST_DB"] = str(log_dir / f"{kind}-{port}.sqlite3")  # Django's users
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

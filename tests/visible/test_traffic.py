@@ -171,9 +171,9 @@ def test_mixpanel_browser_on_the_page_is_the_same_person(
     result = readout(mixtrack_collector.events(), "Purchased", experiment="offer")
     assert result.variant(shown).converted == 1
     assert sum(v.converted for v in result.variants) == 1
-    # Logged in (the Flask and FastAPI apps read a "user" cookie as their login; under
-    # Django it is a reload): the same person, not exposed again, one converted person.
-    browser.add_cookie({"name": "user", "value": "buyer-1"})
+    # Logged in (Django's own login; the Flask and FastAPI apps' identify() and cookie):
+    # the same person, not exposed again, one converted person.
+    browser.get(app_url + "/login?user=buyer-1")
     browser.get(app_url + "/buy")
     mixtrack_collector.wait_for(2, "Purchased", timeout=15)
     _settled(mixtrack_collector)

@@ -2,36 +2,29 @@
 
 Run it with ``DJANGO_SETTINGS_MODULE=tests.visible.apps.django_site`` under gunicorn
 (``tests.visible.apps.django_site:application``). The CSRF middleware is on, as in any real
-site: the exposure endpoint needs no exemption.
+site: the exposure endpoint needs no exemption. Users log in with Django's own ``login()``
+(``/login?user=<name>``, a test's shortcut: no password) into a SQLite file
+(``MIXTRACK_TEST_DB``) migrated as the server starts.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.urls import path
 
-from tests.visible._page import (
-    DJANGO_BARE,
-    DJANGO_BROKEN,
-    DJANGO_RENDERED,
-    DJANGO_TEMPLATE,
-    FLAGS,
-    MIXPANEL_JS,
-    csp,
-    launcher,
-    nonce,
-    stats_json,
-    with_mixpanel,
-)
+from tests.visible._page import DJANGO_TEMPLATE, csp, launcher, nonce, stats_json
+from tests.visible.apps._shared import FLAGS, TOKEN, mixpanel_js, template_pages
 
 SECRET_KEY = "django-visible-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 ROOT_URLCONF = __name__
 USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -44,7 +37,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mixtrack_django.middleware.MixtrackMiddleware",
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("MIXTRACK_TEST_DB", ":memory:"),
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -52,7 +51,7 @@ TEMPLATES = [
     }
 ]
 MIXTRACK = {
-    "TOKEN": os.environ.get("MIXTRACK_TOKEN", "visible-token"),
+    "TOKEN": TOKEN,
     "API_HOST": os.environ.get("MIXTRACK_API_HOST"),
     "FLAGS": FLAGS,
     "LEDGER": "memory",
@@ -68,8 +67,11 @@ def page(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def broken(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(engines["django"].from_string(DJANGO_BROKEN).render({}, request))
+def template_view(template: str) -> Callable[[HttpRequest], HttpResponse]:
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(engines["django"].from_string(template).render({}, request))
+
+    return view
 
 
 def stats(request: HttpRequest) -> JsonResponse:
@@ -80,39 +82,43 @@ def stats(request: HttpRequest) -> JsonResponse:
     return JsonResponse(stats_json(visible_of(get_mixtrack().web), get_mixtrack().web))
 
 
-def rendered(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(engines["django"].from_string(DJANGO_RENDERED).render({}, request))
-
-
-def bare(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(engines["django"].from_string(DJANGO_BARE).render({}, request))
-
-
 def launch(request: HttpRequest, action: str) -> HttpResponse:
     return HttpResponse(launcher(action, request.GET["to"]))
 
 
-def buy(request: HttpRequest) -> HttpResponse:
-    page = with_mixpanel("django", MIXTRACK["TOKEN"], os.environ["MIXTRACK_API_HOST"])
-    return HttpResponse(engines["django"].from_string(page).render({}, request))
+def login(request: HttpRequest) -> HttpResponse:
+    from django.contrib import auth
+    from django.contrib.auth.models import User
+
+    user, _ = User.objects.get_or_create(username=request.GET["user"])
+    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return HttpResponse(request.mixtrack.distinct_id)  # type: ignore[attr-defined]
 
 
-def mixpanel_js(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(MIXPANEL_JS.read_bytes(), content_type="text/javascript")
+def logout(request: HttpRequest) -> HttpResponse:
+    from django.contrib import auth
+
+    auth.logout(request)
+    return HttpResponse(request.mixtrack.distinct_id)  # type: ignore[attr-defined]
+
+
+def mixpanel(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(mixpanel_js(), content_type="text/javascript")
 
 
 urlpatterns = [
-    path("buy", buy),
-    path("_test/mixpanel.js", mixpanel_js),
     path("", page),
-    path("broken", broken),
-    path("rendered", rendered),
-    path("bare", bare),
+    *[path(name, template_view(text)) for name, text in template_pages("django").items()],
     path("launch/<str:action>", launch),
+    path("login", login),
+    path("logout", logout),
+    path("_test/mixpanel.js", mixpanel),
     path("_test/stats", stats),
 ]
 
 if os.environ.get("DJANGO_SETTINGS_MODULE") == __name__:
+    from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
 
     application = get_wsgi_application()
+    call_command("migrate", verbosity=0)

@@ -2,58 +2,42 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Awaitable, Callable
 
 import jinja2
 import mixtrack_fastapi
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.templating import Jinja2Templates
 
 from mixtrack.web._visible_app import visible_of
-from tests.visible._page import (
+from tests.visible._page import JINJA_TEMPLATE, csp, launcher, nonce, stats_json
+from tests.visible.apps._shared import (
     FLAGS,
-    JINJA_BARE,
-    JINJA_BROKEN,
-    JINJA_RENDERED,
-    JINJA_TEMPLATE,
-    MIXPANEL_JS,
-    csp,
-    launcher,
-    nonce,
-    stats_json,
-    with_mixpanel,
+    TOKEN,
+    USER_COOKIE,
+    api_host,
+    mixpanel_js,
+    template_pages,
 )
 
 
 def create_app() -> FastAPI:
     app = FastAPI()
+    pages = {f"{path}.html": text for path, text in template_pages("jinja").items()}
     env = jinja2.Environment(
-        loader=jinja2.DictLoader(
-            {
-                "page.html": JINJA_TEMPLATE,
-                "broken.html": JINJA_BROKEN,
-                "rendered.html": JINJA_RENDERED,
-                "bare.html": JINJA_BARE,
-                "buy.html": with_mixpanel(
-                    "jinja",
-                    os.environ.get("MIXTRACK_TOKEN", "visible-token"),
-                    os.environ["MIXTRACK_API_HOST"],
-                ),
-            }
-        ),
-        autoescape=True,
+        loader=jinja2.DictLoader({"page.html": JINJA_TEMPLATE, **pages}), autoescape=True
     )
     templates = Jinja2Templates(env=env)
     mt = mixtrack_fastapi.Mixtrack(
         app,
-        token=os.environ.get("MIXTRACK_TOKEN", "visible-token"),
-        api_host=os.environ["MIXTRACK_API_HOST"],
+        token=TOKEN,
+        api_host=api_host(),
         secret_key="fastapi-visible-secret",
         flags=FLAGS,
         ledger="memory",
         templates=templates,
-        user_id=lambda request: request.cookies.get("user"),
+        user_id=lambda request: request.cookies.get(USER_COOKIE),
         mixpanel_browser=True,
     )
 
@@ -64,29 +48,40 @@ def create_app() -> FastAPI:
         response.headers["Content-Security-Policy"] = csp(value)
         return response
 
-    @app.get("/broken", response_class=HTMLResponse)
-    async def broken(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "broken.html")
+    def serve(name: str) -> Callable[[Request], Awaitable[HTMLResponse]]:
+        async def render(request: Request) -> HTMLResponse:
+            return templates.TemplateResponse(request, name)
 
-    @app.get("/rendered", response_class=HTMLResponse)
-    async def rendered(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "rendered.html")
+        return render
 
-    @app.get("/bare", response_class=HTMLResponse)
-    async def bare(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "bare.html")
+    for name in pages:
+        app.add_api_route(
+            "/" + name.removesuffix(".html"), serve(name), response_class=HTMLResponse
+        )
 
     @app.get("/launch/{action}", response_class=HTMLResponse)
     async def launch(action: str, to: str) -> HTMLResponse:
         return HTMLResponse(launcher(action, to))
 
-    @app.get("/buy", response_class=HTMLResponse)
-    async def buy(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "buy.html")
+    @app.get("/login")
+    async def login(request: Request, user: str) -> PlainTextResponse:
+        tracker = request.state.mixtrack
+        tracker.login(user)
+        response = PlainTextResponse(tracker.distinct_id)
+        response.set_cookie(USER_COOKIE, user)
+        return response
+
+    @app.get("/logout")
+    async def logout(request: Request) -> PlainTextResponse:
+        tracker = request.state.mixtrack
+        tracker.logout()
+        response = PlainTextResponse(tracker.distinct_id)
+        response.delete_cookie(USER_COOKIE)
+        return response
 
     @app.get("/_test/mixpanel.js")
-    async def mixpanel_js() -> Response:
-        return Response(MIXPANEL_JS.read_bytes(), media_type="text/javascript")
+    async def mixpanel() -> Response:
+        return Response(mixpanel_js(), media_type="text/javascript")
 
     @app.get("/_test/stats")
     async def stats() -> JSONResponse:
