@@ -1,4 +1,4 @@
-"""The ``mixtrack`` command line: ``mixtrack collector | demo | import | audit``.
+"""The ``mixtrack`` command line: ``mixtrack collector | demo | import | audit | plan``.
 
 Each subcommand is a registrar in :data:`SUBCOMMANDS`: a function that adds its parser to
 the ``subparsers`` it is given and sets ``run`` (``args -> exit code``) as the parser's
@@ -101,11 +101,18 @@ def _audit(subparsers: Subparsers) -> None:
     add_audit(subparsers)
 
 
+def _plan(subparsers: Subparsers) -> None:
+    from mixtrack.plan._cli import register as add_plan
+
+    add_plan(subparsers)
+
+
 SUBCOMMANDS: dict[str, Registrar] = {
     "collector": _collector,
     "import": _import,
     "demo": _demo,
     "audit": _audit,
+    "plan": _plan,
 }
 
 

@@ -13,7 +13,7 @@ lists them, so a plan says what the app sends, not what the SDK adds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 
@@ -60,7 +60,7 @@ class Violation:
     event: str
     rule: Rule
     #: The property concerned (its top-level name), or None for the event itself.
-    property: str | None
+    property_name: str | None
     detail: str
 
     @property
@@ -69,7 +69,7 @@ class Violation:
         return f"{self.rule}: {self.detail}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "property": self.property, "reason": self.reason}
+        return {"rule": self.rule, "property": self.property_name, "reason": self.reason}
 
 
 def is_default_property(name: str) -> bool:
@@ -134,7 +134,7 @@ def violations(
     found: list[Violation] = []
     for error in validator.iter_errors(own):
         found.extend(_name(event, planned, own, error))
-    found.sort(key=lambda v: (RULES.index(v.rule), v.property or "", v.detail))
+    found.sort(key=lambda v: (RULES.index(v.rule), v.property_name or "", v.detail))
     return found
 
 
@@ -145,7 +145,7 @@ def _name(
     if not path and error.validator == "required":
         return [
             Violation(event, "missing_property", name, f"{name!r} is required by {event!r}")
-            for name in error.validator_value
+            for name in cast("list[str]", error.validator_value)
             if name not in given
         ]
     if not path and error.validator == "additionalProperties":
@@ -158,12 +158,13 @@ def _name(
     where = "/".join(str(p) for p in path) if path else "the event"
     label = repr(where) if path else where
     if error.validator == "type":
-        expected = error.validator_value
+        expected = cast("str | list[str]", error.validator_value)
         wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
         got = json_type(error.instance)
         return [Violation(event, "wrong_type", top, f"{label} must be {wanted}, got {got}")]
     if error.validator in ("enum", "const"):
-        allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
+        value = cast("Any", error.validator_value)
+        allowed = value if error.validator == "enum" else [value]
         choices = ", ".join(repr(a) for a in allowed)
         detail = f"{label} must be one of {choices}, got {error.instance!r:.80}"
         return [Violation(event, "value_not_allowed", top, detail)]

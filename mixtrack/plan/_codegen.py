@@ -155,9 +155,9 @@ def _typed_dict(entry: Entry, cls: str, props: list[_Prop]) -> list[str]:
     doc = f'    """The properties of {entry.name!r}."""'
     if all(p.key.isidentifier() and not iskeyword(p.key) for p in props):
         if not required or not optional:
-            total = "" if optional == [] else ", total=False"
+            partial = "" if optional == [] else ", total=False"
             body = [f"    {p.key}: {p.annotation}" for p in props]
-            return [f"class {cls}(TypedDict{total}):", doc, *([""] if body else []), *body]
+            return [f"class {cls}(TypedDict{partial}):", doc, *([""] if body else []), *body]
         base = f"_{cls}Required"
         return [
             f"class {base}(TypedDict):",
@@ -170,8 +170,12 @@ def _typed_dict(entry: Entry, cls: str, props: list[_Prop]) -> list[str]:
             *(f"    {p.key}: {p.annotation}" for p in optional),
         ]
     lines: list[str] = []
-    parents = []
-    for suffix, members, total in (("Required", required, True), ("Optional", optional, False)):
+    parents: list[str] = []
+    halves: tuple[tuple[str, list[_Prop], bool], ...] = (
+        ("Required", required, True),
+        ("Optional", optional, False),
+    )
+    for suffix, members, total in halves:
         if not members:
             continue
         name = f"_{cls}{suffix}"

@@ -8,8 +8,8 @@ it came from, so a team can start from it and tighten it by hand.
 >>> events = [{"event": "Signed up", "properties": {"plan": p, "$browser": "Chrome"}}
 ...           for p in ["free", "pro"] * 10]
 >>> plan = infer(events)
->>> dict(plan.events["Signed up"].properties["plan"])
-{'enum': ['free', 'pro'], 'type': 'string'}
+>>> plan.events["Signed up"].properties["plan"]
+{'type': 'string', 'enum': ['free', 'pro']}
 >>> plan.check("Signed up", {"plan": "gold"})[0].rule
 'value_not_allowed'
 """

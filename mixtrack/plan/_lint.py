@@ -162,17 +162,17 @@ def _mergeable(events: Mapping[str, set[str]]) -> list[Finding]:
         if len(parts) < 2:
             continue
         for position in range(len(parts)):
-            rest = parts[:position] + ("*",) + parts[position + 1 :]
+            rest = (*parts[:position], "*", *parts[position + 1 :])
             groups[(rest, position, frozenset(props))].append(name)
     found = []
     reported: set[tuple[str, ...]] = set()
     for (rest, position, _), names in sorted(groups.items()):
         key = tuple(sorted(names))
-        if len(names) < 2 or key in reported:
+        varying = sorted({words(n)[position] for n in names})
+        if len(varying) < 2 or key in reported:
             continue
         reported.add(key)
         shared = " ".join(w for w in rest if w != "*")
-        varying = sorted(words(n)[position] for n in names)
         found.append(
             Finding(
                 "mergeable_events",

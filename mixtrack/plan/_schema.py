@@ -29,7 +29,15 @@ import attrs
 
 from mixtrack.errors import PlanError
 
-__all__ = ["ENTITY_TYPES", "Entry", "file_name", "read_entries", "write_bulk", "write_folder"]
+__all__ = [
+    "ENTITY_TYPES",
+    "Entry",
+    "bulk_entries",
+    "file_name",
+    "read_entries",
+    "write_bulk",
+    "write_folder",
+]
 
 #: The entity types a plan holds, as Lexicon names them (and the folders of the folder form).
 ENTITY_TYPES = ("event", "profile")
@@ -99,12 +107,16 @@ def read_entries(path: str | os.PathLike[str]) -> list[Entry]:
     if where.is_dir():
         entries = list(_read_folder(where))
     elif where.is_file():
-        entries = list(_read_bulk(where))
+        entries = bulk_entries(_read_json(where), str(where))
     else:
         raise PlanError(
             f"no tracking plan at {str(path)!r}: give a folder holding event/<name>.json "
             "files, or a Lexicon bulk JSON file"
         )
+    return _unique_sorted(entries, str(path))
+
+
+def _unique_sorted(entries: list[Entry], path: str) -> list[Entry]:
     seen: set[tuple[str, str]] = set()
     for entry in entries:
         key = (entry.entity_type, entry.name)
@@ -129,8 +141,12 @@ def _read_folder(root: Path) -> Iterator[Entry]:
             yield _entry(kind, name, _read_json(file), str(file))
 
 
-def _read_bulk(file: Path) -> Iterator[Entry]:
-    body = _read_json(file)
+def bulk_entries(body: Any, file: str) -> list[Entry]:
+    """The entries of a bulk upload body (or of ``GET /schemas``'s answer), checked."""
+    return _unique_sorted(list(_bulk(body, file)), file)
+
+
+def _bulk(body: Any, file: str) -> Iterator[Entry]:
     if isinstance(body, list):
         items: Any = body
     elif isinstance(body, Mapping) and isinstance(body.get("entries"), list):
