@@ -61,11 +61,6 @@ class Plan:
         profile = ", a profile" if self.profile else ""
         return f"<Plan {self.source!r}: {len(self.events)} events{profile}>"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Plan) and self.entries == other.entries
-
-    __hash__ = None  # type: ignore[assignment]  # mutable caches inside; equal by content
-
     # -- checking ---------------------------------------------------------------------
 
     def check(self, event: str, properties: Mapping[str, Any] | None = None) -> list[Violation]:

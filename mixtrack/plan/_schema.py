@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, unquote
 
 import attrs
@@ -73,7 +73,7 @@ class Entry:
     @property
     def properties(self) -> Mapping[str, Mapping[str, Any]]:
         value = self.schema.get("properties")
-        return value if isinstance(value, Mapping) else {}
+        return cast("Mapping[str, Mapping[str, Any]]", value) if isinstance(value, Mapping) else {}
 
     @property
     def required(self) -> tuple[str, ...]:

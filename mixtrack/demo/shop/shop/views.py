@@ -33,9 +33,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     item = BY_SLUG.get(slug)
     if item is None:
         raise Http404(f"no product {slug!r}")
-    shop_events.viewed_product(
-        Visitor(request.mixtrack), None, product=item.slug, price=item.price
-    )
+    shop_events.viewed_product(Visitor(request.mixtrack), None, product=item.slug, price=item.price)
     return TemplateResponse(request, "shop/product.html", {"product": item})
 
 
