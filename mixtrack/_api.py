@@ -25,6 +25,7 @@ from mixtrack._message import (
     event_time_ms,
     merge_properties,
 )
+from mixtrack._plan_guard import PlanGuard
 from mixtrack._wire import dumps
 from mixtrack.errors import ValidationError
 from mixtrack.protocol.limits import MAX_EVENT_BYTES, MIN_IMPORT_MS
@@ -51,6 +52,8 @@ class Calls:
     _insert_ids: InsertIds
     _super: dict[str, Any]
     _invalid: InvalidValues
+    #: The tracking plan's check (``plan=``); None without a plan.
+    _plan: PlanGuard | None = None
 
     def _enqueue(self, route: Route, record: bytes) -> None:
         raise NotImplementedError
@@ -150,7 +153,10 @@ class Calls:
         """
         # _put and the invalid policy inlined rather than @refusable: this is the hot path
         try:
-            record = dumps(self._event(distinct_id, event, properties, time, insert_id))
+            message = self._event(distinct_id, event, properties, time, insert_id)
+            if self._plan is not None and not self._plan.allows(message):
+                return
+            record = dumps(message)
             if len(record) >= MAX_EVENT_BYTES:
                 _too_big(record)
         except ValidationError as exc:
@@ -183,6 +189,8 @@ class Calls:
                 f"import_event timestamp {timestamp!r} is out of range: /import accepts times "
                 "from 1971-01-01 to one hour from now"
             )
+        if self._plan is not None and not self._plan.allows(message):
+            return
         self._put("import", message)
 
     @refusable

@@ -19,6 +19,7 @@ from mixtrack._config import Config
 from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register
 from mixtrack._message import InsertIds
+from mixtrack._plan_guard import PlanGuard
 from mixtrack._queue import MessageQueue
 from mixtrack._result import FlushResult, FlushWindow
 from mixtrack._retry import Backoff, Circuit
@@ -47,6 +48,10 @@ class BaseClient(Calls):
         self._insert_ids = InsertIds()
         self._super: dict[str, Any] = {}
         self._invalid = InvalidValues(config.invalid)
+        if config.plan is not None:
+            self._plan = PlanGuard.of(
+                config.plan, raising=config.invalid == "raise", drop=config.off_plan == "drop"
+            )
         self._window = FlushWindow()
         self._debug = config.debug
         if config.debug:
@@ -99,7 +104,10 @@ class BaseClient(Calls):
         0
         """
         stats = self._queue.stats()
-        return attrs.evolve(stats, invalid=self._invalid.count, disabled=self.config.disabled)
+        off_plan = 0 if self._plan is None else self._plan.count
+        return attrs.evolve(
+            stats, invalid=self._invalid.count, off_plan=off_plan, disabled=self.config.disabled
+        )
 
     def _result(self, at_call: Stats, settled: bool) -> FlushResult:
         """The :class:`~mixtrack.FlushResult` of the flush window ending now."""

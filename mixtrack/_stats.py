@@ -79,6 +79,9 @@ class Stats:
     #: event that was still sent, and messages not sent (bad name or distinct_id). Not part
     #: of ``enqueued``.
     invalid: int = 0
+    #: Events that broke the client's tracking plan (``plan=``): sent anyway, or dropped
+    #: with ``off_plan="drop"``. Not part of ``enqueued`` when dropped.
+    off_plan: int = 0
     #: True for a client made with ``disabled=True`` (or ``MIXTRACK_DISABLED=1``): it
     #: queues and sends nothing, so every other counter stays 0.
     disabled: bool = False
