@@ -63,6 +63,12 @@ def _collector(subparsers: Subparsers) -> None:
         "($device_id + $user_id; the default of new projects) or original ($identify, "
         "$create_alias, $merge)",
     )
+    parser.add_argument(
+        "--plan",
+        metavar="PATH",
+        help="a tracking plan (folder or Lexicon bulk JSON): GET /_mixtrack/events?meta=1 "
+        "marks each event on or off plan, ?off_plan=1 lists those that break it",
+    )
     parser.set_defaults(run=_run_collector)
 
 
@@ -79,6 +85,7 @@ def _run_collector(args: argparse.Namespace) -> int:
         tls_dir=args.tls_dir,
         count_only=args.count_only,
         identity=args.identity,
+        plan=args.plan,
     )
 
 

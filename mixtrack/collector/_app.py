@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import attrs
@@ -23,6 +24,9 @@ from mixtrack.collector._sqlite import SqliteStore
 from mixtrack.collector._store import Store
 from mixtrack.collector._wire import WireRequest, byte_limit, endpoint_of
 from mixtrack.protocol.identity import IdentityMode, check_mode
+
+if TYPE_CHECKING:
+    from mixtrack.plan import Plan
 
 log = logging.getLogger("mixtrack.collector")
 
@@ -60,6 +64,7 @@ class CollectorApp:
         secrets: Iterable[str] = (),
         count_only: bool = False,
         identity: str = "simplified",
+        plan: str | os.PathLike[str] | Plan | None = None,
     ) -> None:
         if store is None:
             store = CountingStore() if count_only else SqliteStore(":memory:")
@@ -71,6 +76,10 @@ class CollectorApp:
         self.faults = FaultBoard()
         self.ingest = Ingest(store, self.settings, self.counters)
         self.query = QueryAPI(store, self.counters, self.faults, self.settings)
+        if plan is not None:
+            from mixtrack.plan import Plan
+
+            self.query.plan = Plan.load(plan)
         #: Set when the server stops: hung requests give up, the live view stops polling.
         self.stopping = threading.Event()
         self._static: dict[str, bytes] = {}

@@ -18,6 +18,7 @@ from mixtrack.collector._counting import CountingStore
 from mixtrack.collector._server import CollectorServer
 from mixtrack.collector._sqlite import SqliteStore
 from mixtrack.collector._store import Store
+from mixtrack.errors import PlanError
 
 
 def serve(
@@ -31,6 +32,7 @@ def serve(
     tls_dir: str | None = None,
     count_only: bool = False,
     identity: str = "simplified",
+    plan: str | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
@@ -47,7 +49,12 @@ def serve(
         return 2
     try:
         app = CollectorApp(
-            store, tokens=tokens, secrets=secrets, count_only=count_only, identity=identity
+            store,
+            tokens=tokens,
+            secrets=secrets,
+            count_only=count_only,
+            identity=identity,
+            plan=plan,
         )
         context = None
         if tls:
@@ -61,6 +68,10 @@ def serve(
         store.close()
         print(f"mixtrack collector: {_bind_problem(host, port, exc)}", file=err, flush=True)
         return 2
+    except PlanError as exc:
+        store.close()
+        print(f"mixtrack collector: {exc}", file=err, flush=True)
+        return 2
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -72,6 +83,8 @@ def serve(
         storage = "counting only, nothing stored" if count_only else f"store: {db}"
         print(f"mixtrack collector listening on {server.url} ({storage})", file=out)
         print(f"live view: {server.live_url}", file=out)
+        if plan is not None:
+            print(f"tracking plan: {plan} (events marked on or off plan)", file=out)
         if tls:
             print(f"TLS CA certificate: {local.ca_file}", file=out)
         out.flush()

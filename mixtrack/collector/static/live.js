@@ -36,11 +36,19 @@ function matches(item) {
 
 function row(item, fresh) {
   const props = item.properties;
+  // With `mixtrack collector --plan`, each event says whether it keeps to the plan.
+  const offPlan = item.plan && !item.plan.ok;
+  const classes = [fresh ? "fresh" : "", offPlan ? "off-plan" : ""].filter(Boolean).join(" ");
   const tr = el(
     "tr",
-    { "data-seq": item.seq, "data-event": item.event, class: fresh ? "fresh" : "" },
+    { "data-seq": item.seq, "data-event": item.event, class: classes },
     el("td", { class: "mono" }, formatTime(props.time ?? item.received_at)),
-    el("td", { class: "event" }, item.event),
+    el(
+      "td",
+      { class: "event", title: offPlan ? item.plan.reasons.join("\n") : "" },
+      item.event,
+      offPlan ? el("span", { class: "plan-flag" }, " off plan") : "",
+    ),
     el("td", { class: "mono" }, props.distinct_id ?? ""),
     el("td", {}, "/" + item.endpoint),
     el("td", { class: "muted" }, props.mp_lib ?? ""),
@@ -58,6 +66,9 @@ function select(item, tr) {
   detail.replaceChildren(
     el("h2", {}, "Properties"),
     el("h3", {}, item.event),
+    item.plan && !item.plan.ok
+      ? el("ul", { id: "plan-reasons" }, ...item.plan.reasons.map((reason) => el("li", {}, reason)))
+      : "",
     el("pre", { id: "event-properties" }, JSON.stringify(item.properties, null, 2)),
   );
 }
