@@ -67,6 +67,18 @@ def register(subparsers: Any) -> None:
         help="merge ids as this Mixpanel ID-merge system does (default: the collector's "
         "--identity; simplified for --db)",
     )
+    parser.add_argument(
+        "--plan",
+        dest="tracking_plan",
+        metavar="PATH",
+        help="a tracking plan: report events and properties off it (off_plan_event, "
+        "off_plan_property), and unplanned experiment and variant names",
+    )
+    parser.add_argument(
+        "--strict-plan",
+        action="store_true",
+        help="make the tracking-plan findings errors (default: warnings)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(run=_run)
 
@@ -85,6 +97,8 @@ def _run(args: argparse.Namespace) -> int:
             control=args.control,
             weights=parse_plan(args.weights, args.flags),
             srm_threshold=args.srm_threshold,
+            tracking_plan=_tracking_plan(args.tracking_plan),
+            strict_plan=args.strict_plan,
         )
         if args.db:
             events, identity = from_db(args.db, args.identity or "simplified")
@@ -109,3 +123,11 @@ def _run(args: argparse.Namespace) -> int:
         verdict = f"FAIL (findings at or above {args.fail_on})" if failed else "OK"
         print(f"\nmixtrack audit: {verdict}")
     return 1 if failed else 0
+
+
+def _tracking_plan(path: str | None) -> Any:
+    if path is None:
+        return None
+    from mixtrack.plan import Plan
+
+    return Plan.load(path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -20,6 +20,9 @@ from mixtrack.audit._readout import Readout, readout
 from mixtrack.audit._report import render_report, report_json
 from mixtrack.audit._stream import Event, Identity
 from mixtrack.audit._unseen import Unseen, format_unseen, unseen
+
+if TYPE_CHECKING:
+    from mixtrack.plan import Plan as TrackingPlan
 
 __all__ = ["AuditOptions", "AuditResult", "parse_plan", "run_audit"]
 
@@ -34,6 +37,10 @@ class AuditOptions:
     control: str | None = None
     weights: Plan | None = None
     srm_threshold: float = 0.001
+    #: A tracking plan: events off it are findings (``off_plan_event``, ``off_plan_property``).
+    tracking_plan: TrackingPlan | None = None
+    #: Whether those findings are errors (else warnings).
+    strict_plan: bool = False
 
 
 @attrs.frozen
@@ -87,6 +94,11 @@ def run_audit(
         identity=identity,
         srm_threshold=options.srm_threshold,
     )
+    if options.tracking_plan is not None:
+        from mixtrack.audit._tracking_plan import plan_findings
+
+        found = plan_findings(events, options.tracking_plan, strict=options.strict_plan)
+        report = attrs.evolve(report, findings=(*report.findings, *found))
     never = {
         name: one
         for name, one in unseen(events, identity).items()
