@@ -134,8 +134,9 @@ def violations(
     found: list[Violation] = []
     for error in validator.iter_errors(own):
         found.extend(_name(event, planned, own, error))
-    found.sort(key=lambda v: (RULES.index(v.rule), v.property_name or "", v.detail))
-    return found
+    # jsonschema reports a missing property once per name, extra ones once for all
+    unique = set(found)
+    return sorted(unique, key=lambda v: (RULES.index(v.rule), v.property_name or "", v.detail))
 
 
 def _name(
