@@ -122,7 +122,8 @@ def _codegen(args: argparse.Namespace) -> int:
     from mixtrack.plan import Plan
     from mixtrack.plan._codegen import generate
 
-    text = generate(Plan.load(args.path), source=Path(args.path).as_posix())
+    # the header names no path: --check must pass from any working directory
+    text = generate(Plan.load(args.path))
     target = Path(args.output)
     if args.check:
         current = target.read_text(encoding="utf-8") if target.is_file() else None

@@ -103,7 +103,7 @@ def generate(plan: Plan, *, source: str = "") -> str:
         "from mixtrack.plan import Tracker",
         "",
         "__all__ = [",
-        *(f"    {_lit(n)}," for n in sorted(["EVENTS", *functions, *classes])),
+        *(f"    {_lit(n)}," for n in sorted(["EVENTS", *functions, *classes], key=_isort)),
         "]",
         "",
         "#: Every event this module can track, as named on the wire.",
@@ -228,3 +228,8 @@ def _lit(value: object) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return repr(value)
+
+
+def _isort(name: str) -> tuple[int, str]:
+    """isort's order for ``__all__``: CONSTANTS, then Classes, then functions."""
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
