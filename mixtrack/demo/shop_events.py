@@ -53,7 +53,18 @@ _ExperimentStartedPropertiesRequired = TypedDict(
 )
 
 
-class ExperimentStartedProperties(_ExperimentStartedPropertiesRequired):
+_ExperimentStartedPropertiesOptional = TypedDict(
+    "_ExperimentStartedPropertiesOptional",
+    {
+        "Flag provider": str,
+    },
+    total=False,
+)
+
+
+class ExperimentStartedProperties(
+    _ExperimentStartedPropertiesRequired, _ExperimentStartedPropertiesOptional
+):
     """The properties of '$experiment_started'."""
 
 
@@ -63,6 +74,7 @@ def experiment_started(
     *,
     experiment_name: Literal["pricing_page_layout"],
     variant_name: Literal["grid", "list"],
+    flag_provider: str | None = None,
 ) -> None:
     """A visitor saw a variant of an experiment for the first time.
 
@@ -70,11 +82,14 @@ def experiment_started(
 
     :param experiment_name: Experiments the shop runs.
     :param variant_name: Variants of those experiments.
+    :param flag_provider: Where the variant came from (the flag provider mixtrack asked).
     """
     properties: ExperimentStartedProperties = {
         "Experiment name": experiment_name,
         "Variant name": variant_name,
     }
+    if flag_provider is not None:
+        properties["Flag provider"] = flag_provider
     client.track(distinct_id, "$experiment_started", properties)
 
 

@@ -183,7 +183,12 @@ def _typed_dict(entry: Entry, cls: str, props: list[_Prop]) -> list[str]:
         lines += [f"{name} = TypedDict(", f"    {_lit(name)},", "    {"]
         lines += [f"        {_lit(p.key)}: {p.annotation}," for p in members]
         lines += ["    },", f"    total={total},", ")", "", ""]
-    return [*lines, f"class {cls}({', '.join(parents)}):", doc]
+    head = f"class {cls}({', '.join(parents)}):"
+    if len(head) > 100:  # as the formatter wraps it
+        inner = f"    {', '.join(parents)}"
+        body = [inner] if len(inner) <= 100 else [f"    {p}," for p in parents]
+        return [*lines, f"class {cls}(", *body, "):", doc]
+    return [*lines, head, doc]
 
 
 def _function(entry: Entry, function: str, cls: str, props: list[_Prop]) -> list[str]:
