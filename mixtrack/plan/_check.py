@@ -13,7 +13,7 @@ lists them, so a plan says what the app sends, not what the SDK adds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import attrs
 
@@ -35,15 +35,7 @@ Rule = Literal[
     "invalid_value",
 ]
 #: Every rule a violation can name, from the coarsest to the finest.
-RULES: tuple[Rule, ...] = (
-    "unplanned_event",
-    "dropped_event",
-    "missing_property",
-    "unplanned_property",
-    "wrong_type",
-    "value_not_allowed",
-    "invalid_value",
-)
+RULES: tuple[Rule, ...] = get_args(Rule)
 _DEFAULT_NAMES = frozenset({"token", "distinct_id", "time", "ip", "gclid", "fbclid", "ttclid"})
 _DEFAULT_PREFIXES = ("$", "mp_", "utm_")
 
