@@ -16,11 +16,14 @@ the stored events; nothing here knows the collector.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mixtrack.audit._names import unknown_names
 from mixtrack.audit._run import AuditOptions, parse_plan, run_audit
 from mixtrack.audit._stream import Event, Identity
+
+if TYPE_CHECKING:
+    from mixtrack.plan import Plan as TrackingPlan
 
 __all__ = ["PARAMETERS", "audit_answer"]
 
@@ -28,9 +31,13 @@ PARAMETERS = ("experiment", "metric", "value_property", "control", "weights", "s
 
 
 def audit_answer(
-    events: Iterable[Event], identity: Identity, params: Mapping[str, str]
+    events: Iterable[Event],
+    identity: Identity,
+    params: Mapping[str, str],
+    tracking_plan: TrackingPlan | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and JSON answer of one ``GET /_mixtrack/audit`` over ``events``."""
+    """The HTTP status and JSON answer of one ``GET /_mixtrack/audit`` over ``events``; with
+    the collector's ``tracking_plan``, its off-plan findings too (as warnings)."""
     unknown = sorted(set(params) - set(PARAMETERS))
     if unknown:
         return 400, {"error": f"unknown parameter(s) {unknown}; use {list(PARAMETERS)}"}
@@ -43,6 +50,7 @@ def audit_answer(
             control=params.get("control") or None,
             weights=parse_plan(params.get("weights") or None),
             srm_threshold=threshold,
+            tracking_plan=tracking_plan,
         )
     except ValueError as exc:
         return 400, {"error": str(exc)}

@@ -218,7 +218,7 @@ class QueryAPI:
         if method != "GET":
             return control({"error": "audit takes GET"}, 405)
         identity = identity_from_links(self.store.identity_links(), self.settings.identity)
-        status, answer = audit_answer(self.store.all_events(), identity, params)
+        status, answer = audit_answer(self.store.all_events(), identity, params, self.plan)
         return control(answer, status)
 
     def rejected(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:

@@ -105,6 +105,14 @@ def test_the_collector_marks_each_event_and_filters_off_plan_ones(planned_collec
     assert "plan" not in page.json()["events"][0]  # without meta=1, events as stored
 
 
+def test_the_collectors_audit_route_and_live_view_card_carry_the_plan(planned_collector):
+    answer = httpx.get(f"{planned_collector.url}/_mixtrack/audit", trust_env=False).json()
+    planned = [f for f in answer["findings"] if f["code"].startswith("off_plan")]
+    assert {f["severity"] for f in planned} == {"warning"}
+    assert sum(f["count"] for f in planned) == 3
+    assert "off_plan_property" in answer["text"]
+
+
 def test_off_plan_without_a_plan_is_a_clear_400(mixtrack_collector):
     answer = httpx.get(f"{mixtrack_collector.url}/_mixtrack/events?off_plan=1", trust_env=False)
     assert answer.status_code == 400
@@ -135,3 +143,22 @@ def test_collector_cli_refuses_a_bad_plan(tmp_path, capsys):
     code = main(["collector", "--port", "0", "--db", ":memory:", "--plan", str(tmp_path)])
     assert code == 2
     assert "is not JSON" in capsys.readouterr().err
+
+
+def test_the_asyncio_client_checks_the_same_way():
+    import asyncio
+
+    async def run() -> int:
+        async with mixtrack.AsyncClient(
+            "t", api_host="http://127.0.0.1:9", plan=DEMO_PLAN, invalid="raise", disabled=True
+        ) as strict:
+            with pytest.raises(mixtrack.OffPlanError, match=OFF_PLAN[1][2][0]):
+                strict.track("u1", OFF_PLAN[1][0], OFF_PLAN[1][1])
+            strict.track("u1", *ON_PLAN)
+        async with mixtrack.AsyncClient(
+            "t", api_host="http://127.0.0.1:9", plan=DEMO_PLAN, disabled=True
+        ) as lenient:
+            lenient.track("u1", OFF_PLAN[0][0], OFF_PLAN[0][1])
+            return lenient.stats().off_plan
+
+    assert asyncio.run(run()) == 1
