@@ -242,13 +242,18 @@ def dumps(value: Any) -> str:
 
 
 def write_folder(entries: Iterable[Entry], root: str | os.PathLike[str]) -> list[Path]:
-    """Write ``entries`` in the folder form under ``root``; returns the files written."""
+    """Write ``entries`` in the folder form under ``root``, removing the schema files of
+    entities no longer in the plan (the ``.json`` files of ``event/`` and ``profile/`` only);
+    returns the files written."""
     written = []
     for entry in entries:
         file = Path(root) / entry.entity_type / file_name(entry.name)
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(dumps(entry.schema), encoding="utf-8")
         written.append(file)
+    for kind in ENTITY_TYPES:
+        for stale in set((Path(root) / kind).glob("*.json")) - set(written):
+            stale.unlink()
     return written
 
 

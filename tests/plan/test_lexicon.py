@@ -51,9 +51,17 @@ def test_push_then_pull_round_trips_unchanged(tmp_path, lexicon, account, capsys
     assert sync("push", DEMO_PLAN, lexicon) == 0
     assert "added 0, changed 0, kept 8 schemas" in capsys.readouterr().out
     assert lexicon.requests.count(("POST", "/api/app/projects/12345/schemas")) == posts
+    # pulling again makes the folder what Lexicon holds: a schema deleted there goes here too
+    del lexicon.schemas[("event", "Logged in")]
+    (tmp_path / "pulled" / "notes.md").write_text("kept")
+    assert sync("pull", tmp_path / "pulled", lexicon, "--dry-run") == 1
+    assert "--- local:event/Logged in.json" in capsys.readouterr().out
+    assert sync("pull", tmp_path / "pulled", lexicon) == 0
+    assert "Logged in" not in Plan.load(tmp_path / "pulled").events
+    assert (tmp_path / "pulled" / "notes.md").read_text() == "kept"
     # the bulk form pulls the same plan
     assert sync("pull", tmp_path / "plan.json", lexicon) == 0
-    assert Plan.load(tmp_path / "plan.json").entries == Plan.load(DEMO_PLAN).entries
+    assert Plan.load(tmp_path / "plan.json").entries == Plan.load(tmp_path / "pulled").entries
 
 
 def test_dry_run_shows_the_diff_with_lexicons_metadata_merge(tmp_path, lexicon, account, capsys):
