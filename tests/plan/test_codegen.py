@@ -148,26 +148,21 @@ def _errors(output: str, name: str) -> str:
     return "\n".join(line for line in output.splitlines() if f"{name}.py" in line)
 
 
-def test_mypy_rejects_each_mistake(mistakes):
+def _check_files(command: list[str], folder: Path) -> str:
+    """Run a type checker on every mistake file; it must fail, and pass the good one."""
+    files = sorted(map(str, folder.glob("*.py")))
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-error-summary",
-            "--cache-dir",
-            str(mistakes / ".mypy_cache"),
-            *sorted(map(str, mistakes.glob("*.py"))),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=mistakes,
-        timeout=300,
+        [*command, *files], capture_output=True, text=True, cwd=folder, timeout=300
     )
-    out = result.stdout
-    assert result.returncode == 1, out + result.stderr
-    assert _errors(out, "good") == ""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert _errors(result.stdout, "good") == ""
+    return result.stdout
+
+
+def test_mypy_rejects_each_mistake(mistakes):
+    cache = str(mistakes / ".mypy_cache")
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", cache]
+    out = _check_files(mypy, mistakes)
     assert 'Module has no attribute "viewd_product"; maybe "viewed_product"?' in _errors(
         out, "misspelt_event"
     )
@@ -185,16 +180,7 @@ def test_pyright_rejects_each_mistake(mistakes):
     pyright = shutil.which("basedpyright", path=str(Path(sys.executable).parent))
     assert pyright, "basedpyright is in the dev extra"
     (mistakes / "pyrightconfig.json").write_text('{"typeCheckingMode": "standard"}')
-    result = subprocess.run(
-        [pyright, "--pythonpath", sys.executable, *sorted(map(str, mistakes.glob("*.py")))],
-        capture_output=True,
-        text=True,
-        cwd=mistakes,
-        timeout=300,
-    )
-    out = result.stdout
-    assert result.returncode == 1, out + result.stderr
-    assert _errors(out, "good") == ""
+    out = _check_files([pyright, "--pythonpath", sys.executable], mistakes)
     assert '"viewd_product" is not a known attribute of module "mixtrack.demo.shop_events"' in (
         _errors(out, "misspelt_event")
     )
