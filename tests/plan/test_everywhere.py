@@ -162,3 +162,14 @@ def test_the_asyncio_client_checks_the_same_way():
             return lenient.stats().off_plan
 
     assert asyncio.run(run()) == 1
+
+
+def test_the_plan_options_come_from_the_environment_too():
+    config = mixtrack.Config.from_env(
+        {"MIXTRACK_TOKEN": "t", "MIXTRACK_PLAN": str(DEMO_PLAN), "MIXTRACK_OFF_PLAN": "DROP"}
+    )
+    assert (config.plan, config.off_plan) == (str(DEMO_PLAN), "drop")
+    with pytest.raises(mixtrack.ConfigError, match="off_plan must be one of"):
+        mixtrack.Config(token="t", off_plan="ignore")
+    with pytest.raises(mixtrack.PlanError, match="no tracking plan at"):
+        mixtrack.Client("t", api_host="http://127.0.0.1:9", plan="/nowhere", disabled=True)
