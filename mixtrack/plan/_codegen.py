@@ -46,9 +46,13 @@ def python_type(rule: Mapping[str, Any]) -> str:
     >>> python_type({"type": ["integer", "null"]}), python_type({"type": "array",
     ...     "items": {"type": "string"}})
     ('int | None', 'list[str]')
+    >>> python_type({"type": "number", "enum": [0.5, 1.5]})
+    'float'
     """
     if "enum" in rule and isinstance(rule["enum"], list) and rule["enum"]:
-        literals = [v for v in rule["enum"] if v is not None and not isinstance(v, (list, dict))]
+        # Literal takes str, int, bool and None only: an enum of floats or objects is typed
+        # by its "type" instead (the client still checks the values)
+        literals = [v for v in rule["enum"] if isinstance(v, (str, int, bool))]
         parts = [f"Literal[{', '.join(_lit(v) for v in literals)}]"] if literals else []
         if None in rule["enum"]:
             parts.append("None")
