@@ -34,12 +34,12 @@ MATRIX ?= 3.10 3.12 3.13
 test-matrix: setup system
 	$(VENV)/bin/nox -s $(foreach v,$(MATRIX),quick-$(v)) $(NOX_ARGS)
 
-# Only what the demo needs (mixtrack and Django), in its own virtualenv: a first run is quick.
+# Only what the demo needs (mixtrack, Django and Flask), in its own virtualenv: a first run is quick.
 DEMO_VENV := .venv-demo
 $(DEMO_VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
 	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
-	$(DEMO_VENV)/bin/python -m pip install --quiet -e '.[django]'
+	$(DEMO_VENV)/bin/python -m pip install --quiet -e '.[demo]'
 	touch $@
 
 demo: $(DEMO_VENV)/.installed

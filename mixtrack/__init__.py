@@ -18,11 +18,9 @@ from mixtrack.client import Client
 from mixtrack.errors import (
     ConfigError,
     DeliveryError,
-    HTTPStatusError,
     MixtrackError,
     OffPlanError,
     PlanError,
-    RetriesExhausted,
     TransportError,
     ValidationError,
 )
@@ -36,14 +34,29 @@ __all__ = [
     "DeliveryError",
     "FlushAfter",
     "FlushResult",
-    "HTTPStatusError",
     "MixtrackError",
     "OffPlanError",
     "PlanError",
-    "RetriesExhausted",
     "Stats",
     "TransportError",
     "ValidationError",
     "__version__",
     "context",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # exported once and never raised; importable still, for existing except clauses
+    if name in ("HTTPStatusError", "RetriesExhausted"):
+        import warnings
+
+        from mixtrack import errors
+
+        warnings.warn(
+            f"mixtrack.{name} is never raised and will be removed; refused batches are "
+            "counted in stats().rejected, exhausted retries in stats().drops",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(errors, name)
+    raise AttributeError(f"module 'mixtrack' has no attribute {name!r}")

@@ -25,7 +25,7 @@ from mixtrack._message import (
     event_time_ms,
     merge_properties,
 )
-from mixtrack._plan_guard import PlanGuard
+from mixtrack._processors import MessageProcessors
 from mixtrack._wire import dumps
 from mixtrack.errors import ValidationError
 from mixtrack.protocol.limits import MAX_EVENT_BYTES, MIN_IMPORT_MS
@@ -52,17 +52,22 @@ class Calls:
     _insert_ids: InsertIds
     _super: dict[str, Any]
     _invalid: InvalidValues
-    #: The tracking plan's check (``plan=``); None without a plan.
-    _plan: PlanGuard | None = None
+    _processors: MessageProcessors
 
     def _enqueue(self, route: Route, record: bytes) -> None:
         raise NotImplementedError
 
     def _put(self, route: Route, message: dict[str, Any]) -> None:
         # serialized once, here: the queue, the batch body and the spool all use these bytes
-        record = dumps(message)
-        if len(record) >= MAX_EVENT_BYTES:
-            _too_big(record)
+        if self._processors:  # a disabled client runs the plan's check only
+            processed = self._processors(route, message)  # books what it does not pass
+            if processed is None:
+                return
+            record = processed
+        else:
+            record = dumps(message)
+            if len(record) >= MAX_EVENT_BYTES:
+                _too_big(record)
         if self.config.disabled:
             return  # validated as usual; nothing is queued or sent
         self._enqueue(route, record)
@@ -154,16 +159,21 @@ class Calls:
         # _put and the invalid policy inlined rather than @refusable: this is the hot path
         try:
             message = self._event(distinct_id, event, properties, time, insert_id)
-            if self._plan is not None and not self._plan.allows(message):
-                return
-            record = dumps(message)
-            if len(record) >= MAX_EVENT_BYTES:
-                _too_big(record)
+            if not self._processors:
+                record = dumps(message)
+                if len(record) >= MAX_EVENT_BYTES:
+                    _too_big(record)
         except ValidationError as exc:
             self._invalid.refused("track", event, exc)
             return
-        if not self.config.disabled:
-            self._enqueue(self.config.endpoint, record)
+        if self._processors:
+            processed = self._processors(self.config.endpoint, message)
+            if processed is None:
+                return  # left out or dropped, and booked
+            record = processed
+        if self.config.disabled:
+            return
+        self._enqueue(self.config.endpoint, record)
 
     @refusable
     def import_event(
@@ -189,8 +199,6 @@ class Calls:
                 f"import_event timestamp {timestamp!r} is out of range: /import accepts times "
                 "from 1971-01-01 to one hour from now"
             )
-        if self._plan is not None and not self._plan.allows(message):
-            return
         self._put("import", message)
 
     @refusable

@@ -19,7 +19,7 @@ from mixtrack._config import Config
 from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register
 from mixtrack._message import InsertIds
-from mixtrack._plan_guard import PlanGuard
+from mixtrack._processors import MessageProcessors, PlanCheck, Processor
 from mixtrack._queue import MessageQueue
 from mixtrack._result import FlushResult, FlushWindow
 from mixtrack._retry import Backoff, Circuit
@@ -48,17 +48,24 @@ class BaseClient(Calls):
         self._insert_ids = InsertIds()
         self._super: dict[str, Any] = {}
         self._invalid = InvalidValues(config.invalid)
-        if config.plan is not None:
-            self._plan = PlanGuard.of(
-                config.plan, raising=config.invalid == "raise", drop=config.off_plan == "drop"
-            )
         self._window = FlushWindow()
         self._debug = config.debug
         if config.debug:
             log.setLevel(logging.DEBUG)
         if config.disabled:
-            log.info("mixtrack: client disabled: calls are validated, nothing is queued or sent")
+            log.info("client disabled: calls are validated, nothing is queued or sent")
         self._report_drops = DropReporter(config)
+        processors: list[tuple[str, Processor]] = []
+        self._plan: PlanCheck | None = None
+        if config.plan is not None:
+            raising, drop = config.invalid == "raise", config.off_plan == "drop"
+            self._plan = PlanCheck.of(config.plan, raising=raising, drop=drop)
+            processors.append(("plan", self._plan))
+        if config.before_send and not config.disabled:  # it shapes what is sent: nothing is
+            processors.append(("before_send", config.before_send))
+        self._processors = MessageProcessors(
+            processors, config.token, self._refuse, self._invalid.skipped
+        )
         self._build()
         register(self)
 
@@ -76,10 +83,15 @@ class BaseClient(Calls):
             store.max_bytes = self.config.spool_max_bytes
             store.fsync_policy = self.config.spool_fsync
         self._queue = MessageQueue(self.config, store)
+        self._report_drops.last_error = self._queue.last_error
         self._circuit = Circuit(Backoff.of(self.config))
         if store is not None:
             for route, record in store.adopt_orphans():
                 self._report_drops(self._queue.put(route, record) or [])
+
+    def _refuse(self, route: Route, record: bytes, cause: str, detail: str) -> None:
+        """Books a message given up on before the queue (a processor dropped it)."""
+        self._report_drops(self._queue.refuse(route, record, cause, detail))
 
     #: True once delivery runs for good (the thread client): ``_kick`` is then skipped.
     _delivering = False
@@ -89,7 +101,7 @@ class BaseClient(Calls):
         if dropped:
             self._report_drops(dropped)
         if self._debug:
-            log.debug("mixtrack: queued for /%s: %s", route, loads(record))
+            log.debug("queued for /%s: %s", route, loads(record))
         if not self._delivering:
             self._kick()
 

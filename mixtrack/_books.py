@@ -2,18 +2,22 @@
 
 Shared by the thread worker and the asyncio worker (the importer keeps books of its own).
 A drop is counted by the queue, logged by the :class:`~mixtrack._stats.DropLog` (one WARNING
-per cause every 10 s at most) and handed to ``on_drop`` as a plain dict.
+per cause every 10 s at most, with the last delivery error: what failed, talking to which
+host) and handed to ``on_drop`` as a plain dict. Failed attempts and refusals are logged the
+same way: a WARNING naming the cause and the host, at most one per 10 s, with the count of
+what was held back.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 
 from mixtrack._config import Config
 from mixtrack._delivery import Retrying, Send, Settled
 from mixtrack._queue import Batch, Drop, Dropped, MessageQueue
-from mixtrack._stats import DropLog
+from mixtrack._stats import DropLog, LogLimit
 from mixtrack._wire import loads
 
 __all__ = ["DropReporter", "Outcomes"]
@@ -27,6 +31,9 @@ class DropReporter:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.log = DropLog()
+        #: the latest delivery error (the queue's), said with drops that carry no detail of
+        #: their own: "shutdown deadline" alone does not say the collector refused connections
+        self.last_error: Callable[[], str | None] = lambda: None
 
     def __call__(self, dropped: Dropped) -> None:
         if not dropped:
@@ -34,7 +41,8 @@ class DropReporter:
         causes = Counter(drop.cause for drop in dropped)
         details = {drop.cause: drop.detail for drop in dropped if drop.detail}
         for cause, count in causes.items():
-            self.log.note(cause, count, details.get(cause, ""))
+            detail = details.get(cause) or _last_error(self.last_error())
+            self.log.note(cause, count, detail)
         on_drop = self.config.on_drop
         if on_drop is None:
             return
@@ -42,7 +50,11 @@ class DropReporter:
             try:
                 on_drop(drop.route, loads(drop.record), drop.reason)
             except Exception:
-                log.exception("mixtrack: on_drop callback raised")
+                log.exception("on_drop callback raised")
+
+
+def _last_error(error: str | None) -> str:
+    return f"last delivery error: {error}" if error else ""
 
 
 class Outcomes:
@@ -51,12 +63,15 @@ class Outcomes:
     def __init__(self, queue: MessageQueue, report_drops: DropReporter) -> None:
         self.queue = queue
         self.report_drops = report_drops
+        self.host = queue.config.api_host
+        self._limit = LogLimit()
 
     def __call__(self, batch: Batch, event: Send | Settled | Retrying) -> None:
         if isinstance(event, Send):
             self.queue.record_request(len(event.request.body))
         elif isinstance(event, Retrying):
             self.queue.record_retry(event.detail)
+            self._retrying(batch, event)
         elif event.fate == "sent":
             self.queue.settle(batch, event.start, event.stop, sent=event.count)
         elif event.fate == "refused":
@@ -64,17 +79,34 @@ class Outcomes:
         else:
             self.dropped(batch, event.start, event.stop, event.cause, event.detail)
 
+    def _retrying(self, batch: Batch, event: Retrying) -> None:
+        due, _, total, _ = self._limit.due("retrying")
+        if due:
+            log.warning(
+                "cannot deliver to %s (/%s): %s; retrying in %.1fs, messages are kept "
+                "(%d failed attempts so far)",
+                self.host,
+                batch.route,
+                event.detail,
+                event.wait,
+                total,
+            )
+
     def _refused(self, batch: Batch, event: Settled) -> None:
-        failed = event.answer.failed if event.answer is not None else {}
-        examples = "; ".join(f"#{i}: {reason}" for i, reason in list(failed.items())[:3])
-        log.warning(
-            "mixtrack: /%s refused %d of %d messages (%s)%s",
-            batch.route,
-            event.rejected,
-            event.count,
-            event.detail,
-            f" e.g. {examples}" if examples else "",
-        )
+        due, count, total, since = self._limit.due("refused", event.rejected)
+        if due:
+            failed = event.answer.failed if event.answer is not None else {}
+            examples = "; ".join(f"#{i}: {reason}" for i, reason in list(failed.items())[:3])
+            log.warning(
+                "%s (/%s) refused %d messages%s, %d in all (%s)%s",
+                self.host,
+                batch.route,
+                count,
+                "" if since is None else f" in the last {since:.0f}s",
+                total,
+                event.detail,
+                f" e.g. {examples}" if examples else "",
+            )
         self.queue.settle(
             batch,
             event.start,

@@ -21,7 +21,7 @@ from mixtrack.protocol.limits import MAX_BATCH, MAX_BATCH_BYTES, RETRY_INITIAL, 
 if TYPE_CHECKING:
     from mixtrack.plan import Plan
 
-__all__ = ["Config", "DropCallback"]
+__all__ = ["BeforeSend", "Config", "DropCallback"]
 
 Endpoint = Literal["import", "track"]
 Invalid = Literal["drop", "raise"]
@@ -31,6 +31,9 @@ FsyncPolicy = Literal["none", "batch", "event"]
 DropCallback = Callable[[str, Mapping[str, Any], str], None]
 """``on_drop(endpoint, message, reason)``: called on the worker or caller thread for each
 message that will never be delivered (queue full, retries exhausted, shutdown)."""
+BeforeSend = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+"""``before_send(message)``: called in ``track()`` and the other calls with each message
+before it is queued; returns it (changed or not), or None to leave it out."""
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
@@ -115,6 +118,9 @@ class Config:
     #: With ``overflow="block"``: the longest a caller waits for room before the event drops.
     block_timeout: float = attrs.field(default=1.0, validator=_positive(float), converter=float)
     on_drop: DropCallback | None = attrs.field(default=None, eq=False, repr=False)
+    #: Changes or leaves out each message before it is queued (PII scrubbing, sampling); see
+    #: ``mixtrack._processors``. What it breaks or raises on is dropped and counted.
+    before_send: BeforeSend | None = attrs.field(default=None, eq=False, repr=False)
     #: Retry budget of one batch, in seconds from its first attempt: a batch is retried until
     #: then (or until the queue's bound makes room by the overflow policy), then dropped.
     max_elapsed: float = attrs.field(default=600.0, validator=_positive(float), converter=float)
@@ -183,7 +189,7 @@ class Config:
         for field in attrs.fields(cls):
             variable = f"MIXTRACK_{field.name.upper()}"
             raw = env.get(variable)
-            if field.name in overrides or field.name == "on_drop" or raw is None:
+            if field.name in overrides or field.name in _CALLBACKS or raw is None:
                 continue
             if not raw.strip():
                 if field.name == "token":
@@ -209,6 +215,7 @@ class Config:
             raise ConfigError(f"{exc} (from {variable}={env[variable]!r})") from None
 
 
+_CALLBACKS = frozenset({"on_drop", "before_send"})  # set in code, never from the environment
 _NULLABLE = {field.name: "None" in str(field.type) for field in attrs.fields(Config)}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")

@@ -17,6 +17,13 @@ __all__ = ["Context", "context", "current_context"]
 
 @attrs.frozen
 class Context:
+    """The ``distinct_id`` and properties that events tracked here get: what
+    :func:`mixtrack.context` sets, and what a job queue carries to its jobs.
+
+    >>> Context("user-42", {"request_id": "r-1"}).distinct_id
+    'user-42'
+    """
+
     distinct_id: str | None = None
     properties: Mapping[str, Any] = attrs.field(factory=dict)
 

@@ -214,6 +214,11 @@ class Sender:
     def _failure(self, detail: str, retry_after: float | None) -> None:
         now = self._clock()
         self._last_error = detail
+        if retry_after is not None:
+            # never wait past the retry budget: a Retry-After of an hour (or 1e308) would
+            # keep the batch pending that long, and overflow a timer
+            spent = now - (self._started if self._started is not None else now)
+            retry_after = min(retry_after, max(self.config.max_elapsed - spent, 0.0))
         wait = self.circuit.failed(now, retry_after, probe=self._probe)
         self._probe = False
         if retry_after is not None:
@@ -223,7 +228,7 @@ class Sender:
             return  # the next event gives up on it
         self._events.append(Retrying(detail, wait))
         log.info(
-            "mixtrack: attempt %d to /%s failed (%s); retrying in %.2fs",
+            "attempt %d to /%s failed (%s); retrying in %.2fs",
             self._attempts,
             self.route,
             detail,

@@ -56,7 +56,7 @@ def _report(client: _SyncFlushing | _AsyncFlushing, settled: object, timeout: fl
         # the flush's own window when it says so; the client's totals otherwise
         stats = settled if isinstance(settled, FlushResult) else client.stats()
         log.warning(
-            "mixtrack: flush_after(timeout=%.1fs): not everything tracked was accepted before "
+            "flush_after(timeout=%.1fs): not everything tracked was accepted before "
             "returning (pending=%d, dropped=%d, rejected=%d); see client.stats()",
             timeout,
             stats.pending,
@@ -197,7 +197,7 @@ def settle_client(client: Any, *, closing: bool) -> None:
         elif isinstance(client, AsyncClient):
             _settle_async(client, budget, closing=closing)
     except Exception:  # a failure here must not stop the process's own shutdown
-        log.exception("mixtrack: error settling %r", client)
+        log.exception("error settling %r", client)
 
 
 def settle_process_clients(*, closing: bool) -> None:
@@ -219,7 +219,7 @@ def _settle_async(client: Any, budget: float, *, closing: bool) -> None:
         pass
     else:
         log.warning(
-            "mixtrack: an AsyncClient cannot be settled from inside a running event loop; "
+            "an AsyncClient cannot be settled from inside a running event loop; "
             "await client.flush() in the coroutine instead"
         )
         return

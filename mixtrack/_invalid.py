@@ -86,6 +86,11 @@ class InvalidValues:
                 reason = f"the event has more than {MAX_PROPERTIES} properties"
                 self._record(event, repr(key), type(properties[key]).__name__, reason)
 
+    def skipped(self) -> None:
+        """Counts a message the app chose not to send (``before_send`` returned None)."""
+        with self._lock:
+            self.count += 1
+
     def refused(self, call: str, event: object, error: ValidationError) -> None:
         """A whole message cannot be sent: counted and logged, or raised when strict."""
         if self.raising:

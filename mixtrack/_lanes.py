@@ -99,11 +99,14 @@ class Lane:
         """Appends a record; True when it filled a batch. (``track()``'s hot path: the
         filling chunk's count and size are kept here rather than asked of it.)"""
         size = len(record)
+        sealed = False
         if (
             self.open is None
             or self.open_count >= batch_size
             or self.open_bytes + size + 1 > max_batch_bytes
         ):
+            # a chunk cut short by max_batch_bytes is a whole batch too: say so at once
+            sealed = self.open is not None and self.open_count < batch_size
             self.open = Records()
             self.chunks.append(self.open)
             self.started.append(order)
@@ -119,11 +122,12 @@ class Lane:
         self.open_bytes += size + 1
         self.count += 1
         self.nbytes += size
-        return self.open_count >= batch_size
+        return sealed or self.open_count >= batch_size
 
-    def full(self) -> bool:
-        """A whole batch is ready (the first chunk is not the one still filling)."""
-        return len(self.chunks) > 1
+    def full(self, batch_size: int) -> bool:
+        """A whole batch is ready: the first chunk is complete, or is the filling one and
+        has reached ``batch_size`` (sent at once, not at the next tick)."""
+        return len(self.chunks) > 1 or (self.open is not None and self.open_count >= batch_size)
 
 
 def subtract(ranges: list[tuple[int, int]], start: int, stop: int) -> list[tuple[int, int]]:

@@ -62,7 +62,7 @@ def _drain_all() -> None:
         try:
             client._drain_at_exit()
         except Exception:  # never let one client's trouble stop the others or the exit
-            log.exception("mixtrack: error draining a client at exit")
+            log.exception("error draining a client at exit")
 
 
 if hasattr(os, "register_at_fork"):

@@ -18,6 +18,7 @@ class ProgressBar:
         self.width = width
         self.started = time.monotonic()
         self._last = 0.0
+        self._drawn = 0
 
     def update(self, done: int, note: str = "", *, final: bool = False) -> None:
         if self.stream is None:
@@ -28,8 +29,19 @@ class ProgressBar:
         self._last = now
         filled = int(self.width * min(done, self.total) / self.total)
         bar = "#" * filled + "-" * (self.width - filled)
-        line = f"\r[{bar}] {done:,}/{self.total:,} {self.unit}"
-        self.stream.write(f"{line}  {note}" if note else line)
+        line = f"[{bar}] {done:,}/{self.total:,} {self.unit}"
+        line = f"{line}  {note}" if note else line
+        self.stream.write("\r" + line.ljust(self._drawn))
+        self._drawn = 0 if final else len(line)
         if final:
             self.stream.write("\n")
+        self.stream.flush()
+
+    def say(self, text: str) -> None:
+        """A line of its own above the bar (which the next update draws again)."""
+        if self.stream is None:
+            return
+        self.stream.write("\r" + text.ljust(self._drawn) + "\n")
+        self._drawn = 0
+        self._last = 0.0
         self.stream.flush()

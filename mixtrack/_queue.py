@@ -77,7 +77,10 @@ class MessageQueue:
                     dropped = self._make_disk_room(size)
                     if self.closed or not self.store.has_room(size):
                         return [*dropped, *self._refuse(route, record, "spool full")]
-                self.store.append(route, record)
+                try:
+                    self.store.append(route, record)
+                except OSError as exc:  # the disk filled or failed: counted, never raised
+                    return [*(dropped or []), *self._refuse(route, record, "spool error", str(exc))]
                 lane.appended += 1
                 self._pending += 1
                 if lane.backlog or self._memory_full(size):
@@ -100,10 +103,16 @@ class MessageQueue:
                 self._wake()
         return dropped
 
-    def _refuse(self, route: Route, record: bytes, cause: str) -> Dropped:
+    def refuse(self, route: Route, record: bytes, cause: str, detail: str = "") -> Dropped:
+        """Books a message that is given up on before it is queued (enqueued and dropped)."""
+        with self.lock:
+            self._enqueued += 1
+            return self._refuse(route, record, cause, detail)
+
+    def _refuse(self, route: Route, record: bytes, cause: str, detail: str = "") -> Dropped:
         self._dropped += 1
         self._drops[cause] = self._drops.get(cause, 0) + 1
-        return [Drop(route, record, cause)]
+        return [Drop(route, record, cause, detail)]
 
     def _wake(self) -> None:
         self.ready.notify()
@@ -283,7 +292,8 @@ class MessageQueue:
         due = [
             (lane.started[0], route, lane)
             for route, lane in self._lanes.items()
-            if lane.count and (partial_ok or lane.full() or lane.head < self._flush_mark[route])
+            if lane.count
+            and (partial_ok or lane.full(self._batch_size) or lane.head < self._flush_mark[route])
         ]
         if not due:
             return None
@@ -420,6 +430,10 @@ class MessageQueue:
             if self.on_ready is not None:
                 self.on_ready()
         return dropped
+
+    def last_error(self) -> str | None:
+        """The latest delivery problem, for humans (None when there has been none)."""
+        return self._last_error
 
     def stats(self) -> Stats:
         with self.lock:

@@ -10,14 +10,24 @@ deleted once every record in it has settled. A torn or corrupt line is detected 
 checksum, skipped with a warning and counted; the lines after it are still read.
 
 Every process writes its own directory under ``spool_dir``, guarded by an ``flock`` held for
-the process's life. A directory whose lock can be taken belongs to a process that is gone: its
-records not acknowledged are adopted (queued again by the new owner) and the directory removed;
-records that had already arrived are dropped by the collector as duplicates of their
-``$insert_id``.
+the process's life. The directory is made under a hidden name, locked, then renamed into place,
+so another process never sees it unlocked. A directory whose lock can be taken belongs to a
+process that is gone: its records not acknowledged are adopted (queued again by the new owner)
+and the directory removed; records that had already arrived are dropped by the collector as
+duplicates of their ``$insert_id``. Processes starting together may race for one orphan: the
+one holding its lock adopts it; the others find it gone and go on.
+
+The disk can fail under a running process (full, read-only, failing): a record that cannot be
+written whole is cut off again (the log stays line-aligned) and :class:`SpoolWriteError` says
+so, for the queue to drop and count it; failing acknowledgements and reads are logged and never
+raised into the delivery threads. A ``spool_dir`` that cannot be made or written at start is a
+:class:`~mixtrack.ConfigError` naming the folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -30,10 +40,12 @@ from typing import Any
 
 import attrs
 
+from mixtrack._stats import LogLimit
 from mixtrack._wire import dumps
+from mixtrack.errors import ConfigError
 from mixtrack.protocol.routes import ROUTES, Route
 
-__all__ = ["Segment", "Spool", "decode_line", "encode_line", "encode_record"]
+__all__ = ["Segment", "Spool", "SpoolWriteError", "decode_line", "encode_line", "encode_record"]
 
 log = logging.getLogger("mixtrack")
 
@@ -85,6 +97,10 @@ def decode_line(line: bytes) -> tuple[Route, dict[str, Any]] | None:
     return (raw[0], message) if isinstance(message, dict) else None
 
 
+class SpoolWriteError(OSError):
+    """A record could not be written to the spool (the disk is full or failing)."""
+
+
 @attrs.define(eq=False)
 class Segment:
     """Records ``[first, first + records)`` of one endpoint's log."""
@@ -111,11 +127,15 @@ class Spool:
         self, root: str | os.PathLike[str], *, segment_bytes: int = 8 * 1024 * 1024
     ) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.dir = self.root / f"p{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.dir.mkdir()
-        self._lock_fd = os.open(self.dir / "lock", os.O_CREAT | os.O_RDWR, 0o644)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.dir, self._lock_fd = _claim(self.root)
+        except OSError as exc:
+            raise ConfigError(
+                f"spool_dir {str(root)!r} cannot be used: {exc.strerror or exc}; give a folder "
+                "this process can create and write to, or leave spool_dir unset"
+            ) from exc
+        self._warnings = LogLimit()
         self.segment_bytes = segment_bytes
         self.max_bytes = 1024**3
         self.fsync_policy = "none"
@@ -132,19 +152,35 @@ class Spool:
     def adopt_orphans(self) -> Iterator[tuple[Route, bytes]]:
         """The records not acknowledged in the directories of dead processes, in order;
         each directory is removed once read (the caller queues the records again)."""
-        for other in sorted(p for p in self.root.iterdir() if p.is_dir() and p != self.dir):
+        try:
+            others = sorted(self.root.iterdir())
+        except OSError:
+            return
+        for other in others:
+            if other.name.startswith(".") or other == self.dir:
+                continue  # a directory being made (hidden), or this process's own
             fd = _try_lock(other / "lock")
             if fd is None:
-                continue  # its owner is alive
+                continue  # its owner is alive, or another process adopted it first
             try:
-                paths = sorted(other.glob("seg-*.log"))
-                records = [r for path in paths for r in self._unacknowledged(path)]
-                yield from records
-                for leftover in other.iterdir():
-                    leftover.unlink()
-                other.rmdir()
+                records = self._orphan_records(other, fd)
+                if records is not None:
+                    yield from records
+                    _remove_tree(other)
             finally:
                 os.close(fd)
+
+    def _orphan_records(self, other: Path, fd: int) -> list[tuple[Route, bytes]] | None:
+        """The unacknowledged records of a dead process's directory whose lock ``fd``
+        holds; None when it went away meanwhile (its owner closed, or another adopted it)."""
+        if not _still_there(fd, other / "lock"):
+            return None
+        try:
+            paths = sorted(other.glob("seg-*.log"))
+            return [r for path in paths for r in self._unacknowledged(path)]
+        except OSError as exc:
+            log.warning("could not adopt the spool in %s: %s", other, exc)
+            return None
 
     def _unacknowledged(self, path: Path) -> list[tuple[Route, bytes]]:
         acked: set[int] = set()
@@ -165,7 +201,7 @@ class Spool:
                 if raw is None:
                     self.corrupt += 1
                     log.warning(
-                        "mixtrack: skipped a torn or corrupt record in %s at byte %d",
+                        "skipped a torn or corrupt record in %s at byte %d",
                         path,
                         position,
                     )
@@ -185,17 +221,37 @@ class Spool:
         line = encode_line(route, record)
         segments = self.segments[route]
         segment = segments[-1] if segments and route in self._fds else None
-        if segment is None or segment.size + len(line) > self.segment_bytes:
-            segment = self._rotate(route)
-        os.write(self._fds[route], line)
+        try:
+            if segment is None or segment.size + len(line) > self.segment_bytes:
+                segment = self._rotate(route)
+            written = os.write(self._fds[route], line)
+        except OSError as exc:
+            raise SpoolWriteError(exc.errno, f"{exc.strerror} writing to {self.dir}") from exc
+        if written != len(line):
+            # a short write (the disk filled): cut the torn line off, so that the next one
+            # starts a line and the record indices stay those of the lines
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fds[route], segment.size)
+            raise SpoolWriteError(errno.ENOSPC, f"No space left on device writing to {self.dir}")
         segment.records += 1
         segment.size += len(line)
         self.bytes += len(line)
         self._appended[route] += 1
         if self.fsync_policy == "event":
-            os.fsync(self._fds[route])
+            self._fsync(self._fds[route])
         else:
             self._unsynced = True
+
+    def _fsync(self, fd: int) -> None:
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            self._warn("fsync", f"could not fsync the spool in {self.dir}: {exc}")
+
+    def _warn(self, key: str, message: str) -> None:
+        due, _, total, _ = self._warnings.due(key)
+        if due:
+            log.warning("%s (%d times so far)", message, total)
 
     def _rotate(self, route: Route) -> Segment:
         fd = self._fds.pop(route, None)
@@ -213,7 +269,7 @@ class Spool:
         """``spool_fsync="batch"``: what is about to be sent is on stable storage first."""
         if self.fsync_policy == "batch" and self._unsynced:
             for fd in self._fds.values():
-                os.fsync(fd)
+                self._fsync(fd)
             self._unsynced = False
 
     def read(self, route: Route, index: int, limit: int) -> list[bytes]:
@@ -227,17 +283,22 @@ class Spool:
             at, offset = segment.cursor
             if at != index:
                 at, offset = segment.first, 0  # not where the last read stopped: from the top
-            with open(segment.path, "rb") as file:
-                file.seek(offset)
-                for line in file:
-                    offset += len(line)
-                    if at >= index:
-                        raw = decode_raw(line)
-                        if raw is not None:
-                            out.append(raw[1])
-                    at += 1
-                    if at >= index and len(out) >= limit:
-                        break
+            try:
+                with open(segment.path, "rb") as file:
+                    file.seek(offset)
+                    for line in file:
+                        offset += len(line)
+                        if at >= index:
+                            raw = decode_raw(line)
+                            if raw is not None:
+                                out.append(raw[1])
+                        at += 1
+                        if at >= index and len(out) >= limit:
+                            break
+            except OSError as exc:
+                # what was read is used; the rest stays on disk for the next read
+                self._warn("read", f"could not read the spool in {segment.path}: {exc}")
+                return out
             segment.cursor = (at, offset)
             index = at
         return out
@@ -252,8 +313,13 @@ class Spool:
                 continue
             segment.settled += high - low
             if segment.settled < segment.records or segment is self._active(route):
-                with open(segment.acks, "ab") as file:
-                    file.write(b"%d %d\n" % (low - segment.first, high - low))
+                try:
+                    with open(segment.acks, "ab") as file:
+                        file.write(b"%d %d\n" % (low - segment.first, high - low))
+                except OSError as exc:
+                    # the count above still deletes the segment once done; only a crash
+                    # before then sends these records again (the collector dedups them)
+                    self._warn("ack", f"could not acknowledge in {segment.acks}: {exc}")
         self._delete_settled(route)
 
     def sealed_before(self, route: Route) -> int:
@@ -286,8 +352,9 @@ class Spool:
         """Closes the files and releases the lock: a later process adopts what is left."""
         for fd in self._fds.values():
             if self.fsync_policy != "none":
-                os.fsync(fd)
-            os.close(fd)
+                self._fsync(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
         self._fds.clear()
         for route in ROUTES:
             self._delete_settled(route)
@@ -306,9 +373,43 @@ class Spool:
         self._fds.clear()
 
 
+def _claim(root: Path) -> tuple[Path, int]:
+    """Makes this process's directory, locked before any other process can see it: made
+    under a hidden name, locked, then renamed into place."""
+    name = f"p{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging = root / f".new-{name}"
+    staging.mkdir()
+    fd = os.open(staging / "lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(staging, root / name)
+    except OSError:
+        os.close(fd)
+        raise
+    return root / name, fd
+
+
+def _still_there(fd: int, path: Path) -> bool:
+    """True when ``path`` is still the file ``fd`` locked (not unlinked meanwhile)."""
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except OSError:
+        return False
+
+
+def _remove_tree(directory: Path) -> None:
+    """Removes an adopted directory: the logs first and the lock last, so that a crash
+    half-way leaves a directory that is still locked, hence adoptable, or nothing."""
+    with contextlib.suppress(OSError):
+        entries = sorted(directory.iterdir(), key=lambda path: path.name == "lock")
+        for entry in entries:
+            entry.unlink(missing_ok=True)
+        directory.rmdir()
+
+
 def _try_lock(path: Path) -> int | None:
     try:
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        fd = os.open(path, os.O_RDWR)  # never made here: a directory without one is not ours
     except OSError:
         return None
     try:

@@ -15,7 +15,7 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["DROP_CAUSES", "DropCause", "DropLog", "Stats"]
+__all__ = ["DROP_CAUSES", "DropCause", "DropLog", "LogLimit", "Stats"]
 
 log = logging.getLogger("mixtrack")
 
@@ -24,6 +24,7 @@ DropCause = Literal[
     "retry budget",
     "shutdown deadline",
     "spool full",
+    "spool error",
     "client shut down",
     "internal error",
 ]
@@ -32,6 +33,7 @@ DROP_CAUSES: tuple[DropCause, ...] = (
     "retry budget",
     "shutdown deadline",
     "spool full",
+    "spool error",
     "client shut down",
     "internal error",
 )
@@ -40,6 +42,7 @@ _ADVICE: dict[str, str] = {
     "retry budget": "the collector kept failing for max_elapsed seconds (or max_attempts)",
     "shutdown deadline": "give shutdown()/flush() a longer timeout, or set spool_dir",
     "spool full": "raise spool_max_bytes",
+    "spool error": "the spool_dir could not be written (a full or failing disk): free space",
     "client shut down": "track() was called after shutdown()",
     "internal error": "a bug in mixtrack: please report it with the traceback above",
 }
@@ -79,15 +82,61 @@ class Stats:
     #: event that was still sent, and messages not sent (bad name or distinct_id). Not part
     #: of ``enqueued``.
     invalid: int = 0
-    #: Events that broke the client's tracking plan (``plan=``): sent anyway, or dropped
-    #: with ``off_plan="drop"``. Not part of ``enqueued`` when dropped.
+    #: Events that broke the client's tracking plan (``plan=``): sent anyway, or left out
+    #: with ``off_plan="drop"`` (then also counted in ``invalid``, not in ``enqueued``).
     off_plan: int = 0
     #: True for a client made with ``disabled=True`` (or ``MIXTRACK_DISABLED=1``): it
     #: queues and sends nothing, so every other counter stays 0.
     disabled: bool = False
     #: ``dropped`` by cause: ``"queue full"``, ``"retry budget"``, ``"shutdown deadline"``,
-    #: ``"spool full"``, ``"client shut down"``, ``"internal error"`` (causes seen only).
+    #: ``"spool full"``, ``"spool error"`` (the disk full or failing), ``"client shut down"``,
+    #: ``"internal error"`` (causes seen only).
     drops: Mapping[str, int] = attrs.field(factory=dict)
+
+
+class LogLimit:
+    """At most one line per key every ``interval`` seconds; what was held back is counted and
+    said on the next line, so a flood of failures cannot flood the log.
+
+    >>> limit = LogLimit(clock=lambda: 0.0)
+    >>> limit.due("refused", 3), limit.due("refused", 2)
+    ((True, 3, 3, None), (False, 0, 5, 0.0))
+    """
+
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._unlogged: dict[str, int] = {}
+        self._logged_at: dict[str, float] = {}
+
+    def due(self, key: str, count: int = 1) -> tuple[bool, int, int, float | None]:
+        """Counts ``count`` for ``key``: ``(log now?, count to say, total, seconds since the
+        key's last line or None for the first)``."""
+        with self._lock:
+            self._counts[key] = total = self._counts.get(key, 0) + count
+            unlogged = self._unlogged.get(key, 0) + count
+            now = self._clock()
+            last = self._logged_at.get(key)
+            if last is not None and now - last < self._interval:
+                self._unlogged[key] = unlogged
+                return False, 0, total, now - last
+            self._logged_at[key] = now
+            self._unlogged[key] = 0
+            return True, unlogged, total, None if last is None else now - last
+
+    def held_back(self) -> dict[str, tuple[int, int]]:
+        """Takes what was counted and not said yet: key -> (count, total)."""
+        with self._lock:
+            due = {key: (n, self._counts[key]) for key, n in self._unlogged.items() if n}
+            for key in due:
+                self._unlogged[key] = 0
+            return due
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
 
 
 class DropLog:
@@ -100,34 +149,20 @@ class DropLog:
     """
 
     def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._counts: dict[str, int] = {}
-        self._unlogged: dict[str, int] = {}
-        self._logged_at: dict[str, float] = {}
+        self._limit = LogLimit(interval, clock)
 
     def note(self, cause: str, count: int = 1, detail: str = "") -> None:
         """Counts ``count`` messages dropped for ``cause``; logs when the cause's line is due."""
         if count <= 0:
             return
-        with self._lock:
-            self._counts[cause] = self._counts.get(cause, 0) + count
-            unlogged = self._unlogged.get(cause, 0) + count
-            now = self._clock()
-            last = self._logged_at.get(cause)
-            if last is not None and now - last < self._interval:
-                self._unlogged[cause] = unlogged
-                return
-            self._logged_at[cause] = now
-            self._unlogged[cause] = 0
-            total = self._counts[cause]
-        since = "" if last is None else f" in the last {now - last:.0f}s"
+        due, unlogged, total, since = self._limit.due(cause, count)
+        if not due:
+            return
         log.warning(
-            "mixtrack: dropped %d messages (%s)%s, %d in all%s; %s",
+            "dropped %d messages (%s)%s, %d in all%s; %s",
             unlogged,
             cause,
-            since,
+            "" if since is None else f" in the last {since:.0f}s",
             total,
             f": {detail}" if detail else "",
             _ADVICE.get(cause, ""),
@@ -136,20 +171,14 @@ class DropLog:
     def flush(self) -> None:
         """Logs what was dropped since each cause's last line (at shutdown: nothing left
         unsaid)."""
-        with self._lock:
-            due = {cause: n for cause, n in self._unlogged.items() if n}
-            for cause in due:
-                self._unlogged[cause] = 0
-            totals = dict(self._counts)
-        for cause, count in due.items():
+        for cause, (count, total) in self._limit.held_back().items():
             log.warning(
-                "mixtrack: dropped %d messages (%s) since the last report, %d in all; %s",
+                "dropped %d messages (%s) since the last report, %d in all; %s",
                 count,
                 cause,
-                totals[cause],
+                total,
                 _ADVICE.get(cause, ""),
             )
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
+        return self._limit.counts()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import email.utils
 import json
+import math
 import time
 import zlib
 from array import array
@@ -195,14 +196,21 @@ class Answer:
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date; None
+    when absent or not a finite number (``inf``, ``nan``: refused, the backoff applies).
+
+    >>> parse_retry_after("2"), parse_retry_after("inf"), parse_retry_after("-3")
+    (2.0, None, 0.0)
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -162,6 +162,6 @@ class Worker:
         try:
             drive(sender, self.transport, wait, lambda event: self._outcomes(batch, event))
         except Exception as exc:  # a bug must not kill the thread or lose the books
-            log.exception("mixtrack: unexpected error delivering a batch")
+            log.exception("unexpected error delivering a batch")
             for start, stop in list(batch.remaining):
                 self._outcomes.dropped(batch, start, stop, "internal error", repr(exc))

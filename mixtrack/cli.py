@@ -64,6 +64,32 @@ def _collector(subparsers: Subparsers) -> None:
         "$create_alias, $merge)",
     )
     parser.add_argument(
+        "--project-id",
+        metavar="ID",
+        help="the project_id a service account must name on /import (default: any)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="close a connection idle (or sending a request) this long (30)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=128,
+        metavar="N",
+        help="connections served at once; more are answered 503 with Retry-After (128)",
+    )
+    parser.add_argument(
+        "--max-buffered-mb",
+        type=int,
+        default=256,
+        metavar="MB",
+        help="request bodies held in memory at once, all connections together (256)",
+    )
+    parser.add_argument(
         "--plan",
         metavar="PATH",
         help="a tracking plan (folder or Lexicon bulk JSON): GET /_mixtrack/events?meta=1 "
@@ -73,6 +99,7 @@ def _collector(subparsers: Subparsers) -> None:
 
 
 def _run_collector(args: argparse.Namespace) -> int:
+    from mixtrack.collector._limits import ServerLimits
     from mixtrack.collector._run import serve
 
     return serve(
@@ -85,6 +112,12 @@ def _run_collector(args: argparse.Namespace) -> int:
         tls_dir=args.tls_dir,
         count_only=args.count_only,
         identity=args.identity,
+        project_id=args.project_id,
+        limits=ServerLimits(
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+            max_buffered_bytes=args.max_buffered_mb * 1024 * 1024,
+        ),
         plan=args.plan,
     )
 
@@ -129,9 +162,12 @@ def register(name: str, registrar: Registrar) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mixtrack._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="mixtrack", description="Server-side product analytics in Mixpanel's wire format."
     )
+    parser.add_argument("--version", action="version", version=f"mixtrack {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for registrar in SUBCOMMANDS.values():

@@ -8,14 +8,16 @@
     ├── ValidationError           bad call-site input (event name, property, id); nothing is queued
     │   └── OffPlanError          an event that breaks the client's tracking plan (``plan=``)
     └── DeliveryError             a request to the collector failed (never raised by ``track()``)
-        ├── TransportError        no HTTP answer: connection refused or reset, timeout
-        ├── HTTPStatusError       an HTTP answer that refuses the batch (4xx, 5xx)
-        └── RetriesExhausted      the retry budget ran out; the batch is counted as dropped
+        └── TransportError        no HTTP answer: connection refused or reset, timeout
 
 ``track()`` and the other enqueueing calls raise only ``ValidationError`` (bad input) and
 ``ConfigError``; I/O failures are counted in :meth:`mixtrack.Client.stats` and logged on the
 ``mixtrack`` logger. ``DeliveryError`` values appear as ``Stats.last_error`` and are raised by
 the synchronous helpers that send directly (``mixtrack.compat`` consumers).
+
+``HTTPStatusError`` and ``RetriesExhausted`` are still importable, for code that names them in
+an ``except`` clause, but nothing raises them: a refused batch is counted in
+``Stats.rejected`` and an exhausted retry budget in ``Stats.drops["retry budget"]``.
 """
 
 from __future__ import annotations
@@ -29,11 +31,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError",
     "DeliveryError",
-    "HTTPStatusError",
     "MixtrackError",
     "OffPlanError",
     "PlanError",
-    "RetriesExhausted",
     "TransportError",
     "ValidationError",
 ]
@@ -74,7 +74,7 @@ class TransportError(DeliveryError):
 
 
 class HTTPStatusError(DeliveryError):
-    """The collector answered with a status that refuses the batch."""
+    """Deprecated, never raised: a refused batch is counted in ``Stats.rejected``."""
 
     def __init__(self, message: str, *, status: int, body: str = "") -> None:
         super().__init__(message)
@@ -83,7 +83,7 @@ class HTTPStatusError(DeliveryError):
 
 
 class RetriesExhausted(DeliveryError):
-    """Retries stopped (attempts or time budget spent, or shutdown); the batch was dropped."""
+    """Deprecated, never raised: a spent retry budget is counted in ``Stats.drops``."""
 
     def __init__(self, message: str, *, attempts: int, last: BaseException | None = None) -> None:
         super().__init__(message)

@@ -4,20 +4,20 @@ Smaller than the collector and scripted per request, for the client tests that n
 control of each answer. A behaviour sees ``(route, messages)`` and returns None (answer like
 Mixpanel and store them), ``(status, headers, body)`` to answer that instead (``body`` str or
 bytes; for a 400 on /import, a list of indices to refuse as a partial failure), ``"hang"``
-(no answer until the server closes) or ``"drop"`` (close the connection without answering).
+(no answer until the server closes), ``"drop"`` (close the connection without answering) or
+a callable, given the request handler, that writes a raw answer of its own (a trickle, a flood).
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import threading
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from mixtrack.protocol.decode import WireRequest, decode
 
 Behaviour = Callable[[str, list[dict[str, Any]]], Any]
 
@@ -40,13 +40,9 @@ class Sink:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                route = urlsplit(self.path).path.strip("/")
-                if self.headers.get("Content-Type", "").startswith("application/x-www-form"):
-                    data = parse_qs(body.decode())["data"][0]
-                    body = data.encode() if data.startswith("[") else base64.b64decode(data)
-                messages = json.loads(body)
+                request = WireRequest.from_url("POST", self.path, dict(self.headers), body)
+                route = request.endpoint or ""
+                messages = decode(request, route).records
                 with sink.lock:
                     sink.requests += 1
                     behaviour = sink.behaviour
@@ -57,6 +53,10 @@ class Sink:
                     return
                 if answer == "drop":
                     self.close_connection = True
+                    return
+                if callable(answer):
+                    self.close_connection = True
+                    answer(self)
                     return
                 if answer is None:
                     with sink.lock:

@@ -4,6 +4,6 @@ python -m examples.flask_shop --port 8001
 gunicorn -w 3 --preload -b 127.0.0.1:8001 'examples.flask_shop:create_app()'
 """
 
-from examples.flask_shop.app import CATALOGUE, EXPERIMENTS, create_app
+from .app import CATALOGUE, EXPERIMENTS, create_app
 
 __all__ = ["CATALOGUE", "EXPERIMENTS", "create_app"]

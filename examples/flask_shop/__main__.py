@@ -7,7 +7,7 @@ import signal
 import sys
 from types import FrameType
 
-from examples.flask_shop.app import create_app
+from .app import create_app
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -16,7 +16,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m examples.flask_shop", description=__doc__)
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)

@@ -13,10 +13,11 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from examples.flask_shop.users import PLANS, Users
 from mixtrack.demo import shop_events
 from mixtrack.demo.shop.shop.catalogue import Slug, plan_named
 from mixtrack.plan import Visitor
+
+from .users import PLANS, Users
 
 __all__ = ["CATALOGUE", "EXPERIMENTS", "create_app"]
 

@@ -19,8 +19,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import mixtrack
-from mixtrack._context import current_context
-from mixtrack._flush_after import settle_client
+from mixtrack.jobs import current_context, settle_client
 
 if TYPE_CHECKING:
     from celery import Celery

@@ -97,3 +97,34 @@ def check_template_experiments(app_configs: Any = None, **kwargs: Any) -> list[c
                     )
                 )
     return found
+
+
+@checks.register(checks.Tags.templates)
+def check_background_loads(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """W004: templates render experiments, and none loads the exposure script.
+
+    A page loaded in the background (prefetch, prerender) is exposed only when the script
+    reports that it is shown; without ``{% mixtrack_script %}`` it is never exposed.
+    """
+    with_experiments: list[Path] = []
+    scripted = False
+    for path in _template_files():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        scripted = scripted or "mixtrack_script" in text
+        if _EXPERIMENT_TAG.search(text) or _EXPERIMENT_CALL.search(text):
+            with_experiments.append(path)
+    if scripted or not with_experiments:
+        return []
+    return [
+        checks.Warning(
+            f"{len(with_experiments)} template(s) render experiments (first: "
+            f"{with_experiments[0]}) and no template loads {{% mixtrack_script %}}",
+            hint="Pages prefetched or prerendered by the browser are exposed only when the "
+            "exposure script reports them shown: add {% mixtrack_script %} to the base "
+            "template (docs: Traffic that is not a person).",
+            id="mixtrack_django.W004",
+        )
+    ]

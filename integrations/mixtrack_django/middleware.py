@@ -37,7 +37,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 
-from mixtrack.web import Endpoint, serve_endpoint
+from mixtrack.web import MAX_ENDPOINT_BODY, Endpoint, serve_endpoint
 from mixtrack_django._runtime import get_mixtrack
 from mixtrack_django.request import RequestTracker
 
@@ -171,7 +171,8 @@ class MixtrackMiddleware:
     def _serve(
         self, request: HttpRequest, tracker: RequestTracker, endpoint: Endpoint
     ) -> HttpResponseBase:
-        answer = serve_endpoint(tracker, endpoint, request.body)
+        # Never request.body: it reads the whole upload before anyone can refuse it.
+        answer = serve_endpoint(tracker, endpoint, request.read(MAX_ENDPOINT_BODY + 1))
         response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
         for name, value in answer.headers:
             response[name] = value

@@ -72,6 +72,10 @@ class Mixtrack:
 
     - ``secret_key`` signs the device-id cookie (default: ``MIXTRACK_SECRET_KEY``); required.
     - ``user_id``: ``callable(request) -> str | None``, the logged-in user's id.
+    - ``mixpanel_browser=True`` writes mixpanel-browser's cookie on a first visit, so the
+      browser library adopts the server's device id (docs/mixpanel-browser.md);
+      ``crawler_patterns``, ``internal_networks``, ``crawler_events`` and ``respect_dnt``
+      say which requests are not a person (docs/traffic.md).
     - ``client`` instead of ``token``/``api_host``: an :class:`mixtrack.AsyncClient` you own;
       ``client_options``: more :class:`mixtrack.Config` fields for the one made here.
 
@@ -105,6 +109,13 @@ class Mixtrack:
         disabled: bool | None = None,
         invalid: str | None = None,
         client_options: Mapping[str, Any] | None = None,
+        crawler_patterns: Any = (),
+        internal_networks: Any = (),
+        crawler_events: str = "drop",
+        respect_dnt: bool = False,
+        mixpanel_browser: bool = False,
+        mixpanel_cookie_domain: str | None = None,
+        mixpanel_cross_subdomain: bool = True,
     ) -> None:
         settings = read_settings(
             {
@@ -115,6 +126,13 @@ class Mixtrack:
                 "COOKIE_SAMESITE": cookie_samesite,
                 "CONTEXT": context,
                 "TRUSTED_PROXIES": trusted_proxies,
+                "CRAWLER_PATTERNS": crawler_patterns,
+                "INTERNAL_NETWORKS": internal_networks,
+                "CRAWLER_EVENTS": crawler_events,
+                "RESPECT_DNT": respect_dnt,
+                "MIXPANEL_BROWSER": mixpanel_browser,
+                "MIXPANEL_COOKIE_DOMAIN": mixpanel_cookie_domain,
+                "MIXPANEL_CROSS_SUBDOMAIN": mixpanel_cross_subdomain,
             },
             where=_where,
         )

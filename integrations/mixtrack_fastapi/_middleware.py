@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from mixtrack.web import RequestInfo, RequestTracker, serve_endpoint
+from mixtrack.web import MAX_ENDPOINT_BODY, RequestInfo, RequestTracker, serve_endpoint
 
 if TYPE_CHECKING:
     from mixtrack_fastapi._extension import Mixtrack
@@ -111,14 +111,20 @@ class MixtrackMiddleware:
     async def _serve(
         self, tracker: RequestTracker, endpoint: Any, receive: Receive, send: Send
     ) -> None:
-        body = b""
-        while True:
+        # Chunks are collected and joined once (no quadratic copies), and only up to one
+        # byte past the limit: a larger upload is answered 413 without being read.
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_ENDPOINT_BODY:
             message = await receive()
             if message["type"] != "http.request":
                 return  # the client went away
-            body += message.get("body", b"")
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)[: MAX_ENDPOINT_BODY + 1]
         answer = serve_endpoint(tracker, endpoint, body)
         headers = [
             (b"content-type", answer.content_type.encode()),

@@ -49,6 +49,29 @@ def checks(
         yield True, "flags: none configured (MIXTRACK_FLAGS); experiments are off"
     else:
         yield True, f"flags: {state.flags!r}"
+        yield _check_script(app)
+
+
+def _check_script(app: Flask) -> tuple[bool, str]:
+    """Whether the templates that render experiments can be exposed after a background load."""
+    env = app.jinja_env
+    with_experiments, scripted = [], False
+    for name in env.list_templates() if env.loader is not None else ():
+        try:
+            source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+        except Exception:  # a loader that cannot list what it lists: nothing to check
+            continue
+        scripted = scripted or "mixtrack_script(" in source
+        if "experiment(" in source:
+            with_experiments.append(name)
+    if with_experiments and not scripted:
+        return True, (
+            f"templates: {len(with_experiments)} render experiments (first: "
+            f"{with_experiments[0]}) and none calls mixtrack_script(): pages the browser "
+            "prefetches or prerenders are never exposed; add {{ mixtrack_script() }} to the "
+            "base template"
+        )
+    return True, "templates: pages loaded in the background can report when they are shown"
 
 
 def _check_api_host(api_host: str, timeout: float) -> tuple[bool, str]:

@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from mixtrack import Client
 from mixtrack.exposure import Experiments, Ledger
 from mixtrack.flags import FlagProvider
-from mixtrack.web import WebApp, WebSettings
+from mixtrack.web import MAX_ENDPOINT_BODY, WebApp, WebSettings
 from mixtrack_flask._identity import IdentityLoader
 from mixtrack_flask._request import RequestState
 
@@ -81,7 +81,8 @@ class MixtrackState:
         endpoint = self.web.endpoints.match(request.method, request.path)
         if endpoint is None:
             return None
-        answer = endpoint(state, request.get_data())
+        # The stream, not get_data(): read one byte past the limit, never the whole upload.
+        answer = endpoint(state, request.stream.read(MAX_ENDPOINT_BODY + 1))
         response = Response(answer.body, status=answer.status, content_type=answer.content_type)
         for name, value in answer.headers:
             response.headers[name] = value

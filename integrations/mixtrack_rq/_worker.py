@@ -16,8 +16,7 @@ from typing import Any
 import rq
 
 import mixtrack
-from mixtrack._context import current_context
-from mixtrack._flush_after import settle_process_clients
+from mixtrack.jobs import current_context, settle_live_clients
 
 __all__ = ["META_KEY", "Queue", "SimpleWorker", "Worker", "carried_context"]
 
@@ -76,7 +75,7 @@ class _Settling:
             # The horse is about to os._exit: close the clients within their budget (what is
             # left is counted as dropped and logged). A worker that runs jobs itself goes on
             # working, so its clients are only flushed.
-            settle_process_clients(closing=self.is_horse)
+            settle_live_clients(closing=self.is_horse)
 
     def _perform_in_context(self, job: rq.job.Job, *args: Any, **kwargs: Any) -> bool:
         perform: Any = super().perform_job  # type: ignore[misc]

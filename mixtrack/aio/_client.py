@@ -212,7 +212,7 @@ class AsyncClient(BaseClient):
             try:
                 await asyncio.wait_for(self._transport.aclose(), 0.1)
             except (Exception, asyncio.TimeoutError):
-                log.debug("mixtrack: error closing the transport", exc_info=True)
+                log.debug("error closing the transport", exc_info=True)
         self._report_drops(dropped)
         self._report_drops.log.flush()
         return self._result(at_call, delivered and not dropped)

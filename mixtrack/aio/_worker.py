@@ -185,7 +185,7 @@ class LoopWorker:
                 try:
                     await asyncio.wait_for(transport.aclose(), 0.5)
                 except (Exception, asyncio.CancelledError):
-                    log.debug("mixtrack: error closing the HTTP client", exc_info=True)
+                    log.debug("error closing the HTTP client", exc_info=True)
 
     def _http(self) -> AsyncTransport:
         if self._transport is None:
@@ -212,7 +212,7 @@ class LoopWorker:
             self.queue.give_back(batch, list(batch.remaining))
             raise
         except Exception as exc:  # a bug must not kill the task or lose the books
-            log.exception("mixtrack: unexpected error delivering a batch")
+            log.exception("unexpected error delivering a batch")
             for start, stop in list(batch.remaining):
                 self._outcomes.dropped(batch, start, stop, "internal error", repr(exc))
         self.progress.set()

@@ -7,8 +7,9 @@ The events are dicts ``{"event": ..., "properties": {...}}`` in arrival order, a
 >>> events = collector.events()  # doctest: +SKIP
 >>> report = audit(events, experiment="pricing_page_layout", weights={"grid": 50, "list": 50})
 ... # doctest: +SKIP
->>> result = readout(events, "Order completed", experiment="pricing_page_layout",
-...                  value_property="revenue")  # doctest: +SKIP
+>>> result = readout(events, ["Order completed", "Order completed:sum(revenue)",
+...                  Metric("Refund requested", role="guardrail", good="lower")],
+...                  experiment="pricing_page_layout", correction="bh")  # doctest: +SKIP
 >>> print(render_report(report, result))  # doctest: +SKIP
 >>> report.fails("errors")  # doctest: +SKIP
 False
@@ -24,6 +25,7 @@ line as ``mixtrack audit``.
 from __future__ import annotations
 
 from mixtrack.audit._checks import Plan, audit
+from mixtrack.audit._corrections import CORRECTIONS, adjust
 from mixtrack.audit._findings import (
     AuditReport,
     ExperimentAudit,
@@ -32,11 +34,21 @@ from mixtrack.audit._findings import (
     Severity,
     VariantCount,
 )
+from mixtrack.audit._fixed import Difference, compare_means, compare_proportions
+from mixtrack.audit._html import render_html, render_panel
+from mixtrack.audit._metrics import Metric, parse_metric
 from mixtrack.audit._plan import parse_weights, weights_from_flags
-from mixtrack.audit._readout import PEEKING_WARNING, Comparison, Readout, VariantResult, readout
+from mixtrack.audit._readout import (
+    PEEKING_WARNING,
+    Comparison,
+    MetricResult,
+    Readout,
+    VariantResult,
+    readout,
+)
 from mixtrack.audit._report import format_audit, format_readout, render_report
 from mixtrack.audit._run import AuditOptions, AuditResult, run_audit
-from mixtrack.audit._sequential import always_valid_p, mixture_ratio
+from mixtrack.audit._sequential import MixtureTest, mixture_p
 from mixtrack.audit._source import from_collector, from_db, from_store
 from mixtrack.audit._stream import (
     Identity,
@@ -49,14 +61,19 @@ from mixtrack.audit._stream import (
 from mixtrack.audit._unseen import Unseen, unseen
 
 __all__ = [
+    "CORRECTIONS",
     "PEEKING_WARNING",
     "AuditOptions",
     "AuditReport",
     "AuditResult",
     "Comparison",
+    "Difference",
     "ExperimentAudit",
     "Finding",
     "Identity",
+    "Metric",
+    "MetricResult",
+    "MixtureTest",
     "Plan",
     "Readout",
     "SampleRatio",
@@ -64,8 +81,10 @@ __all__ = [
     "Unseen",
     "VariantCount",
     "VariantResult",
-    "always_valid_p",
+    "adjust",
     "audit",
+    "compare_means",
+    "compare_proportions",
     "format_audit",
     "format_readout",
     "from_collector",
@@ -75,10 +94,13 @@ __all__ = [
     "identity_from_events",
     "identity_from_links",
     "looks_anonymous",
-    "mixture_ratio",
+    "mixture_p",
     "name_key",
+    "parse_metric",
     "parse_weights",
     "readout",
+    "render_html",
+    "render_panel",
     "render_report",
     "run_audit",
     "unseen",

@@ -1,12 +1,14 @@
 """``mixtrack audit``: audit an experiment launch and read it out; exit non-zero on findings.
 
     mixtrack audit --collector http://127.0.0.1:8765 --experiment pricing_page_layout \\
-        --metric "Order completed" --value-property revenue --weights grid=50,list=50 \\
-        --fail-on errors
+        --metric "Order completed" --metric "Order completed:sum(revenue):winsor=99" \\
+        --guardrail "Refund requested:lower" --correction bh --weights grid=50,list=50 \\
+        --html report.html
 
-Exit codes: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 on a
-usage or connection problem, including an ``--experiment`` or ``--metric`` that no stored
-event has (the closest names are suggested).
+Exit codes: 0 when nothing at or above ``--fail-on`` was found, 1 when something was (a
+guardrail significantly worse is an error), 2 on a usage or connection problem, including an
+``--experiment``, ``--metric``, ``--guardrail``, ``--secondary`` or ``--control`` that no
+stored event has (the closest names are suggested), or a readout that cannot be made.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 __all__ = ["register"]
+
+_METRIC_FORM = "[ROLE:]EVENT[:conversion|:count|:sum(PROP)][:higher|:lower][:winsor=PCT]"
 
 
 def register(subparsers: Any) -> None:
@@ -26,8 +31,8 @@ def register(subparsers: Any) -> None:
         description="Checks the $experiment_started exposures a collector received against "
         "Mixpanel's launch checklist (once per user, both names, consistent names, no variant "
         "flips, identified users, activity after exposure, planned split) and, with --metric, "
-        "compares the variants. Exits 1 on findings at or above --fail-on, so CI can gate a "
-        "release.",
+        "compares the variants on each metric. Exits 1 on findings at or above --fail-on "
+        "(a guardrail significantly worse is an error), so CI can gate a release.",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -37,10 +42,35 @@ def register(subparsers: Any) -> None:
     )
     source.add_argument("--db", metavar="PATH", help="a collector's SQLite file")
     parser.add_argument("--experiment", help="audit only this experiment")
-    parser.add_argument("--metric", help="read out on this event, e.g. 'Order completed'")
-    parser.add_argument(
-        "--value-property", metavar="NAME", help="numeric property of the metric, e.g. revenue"
-    )
+    metrics = parser.add_argument_group("metrics", f"each metric is {_METRIC_FORM}")
+    for option, role in (("--metric", "primary"), ("--guardrail", "guardrail"),
+                         ("--secondary", "secondary")):  # fmt: skip
+        metrics.add_argument(
+            option, action="append", default=[], metavar="METRIC",
+            help=f"a {role} metric (repeatable), e.g. 'Order completed' or "
+            "'Order completed:sum(revenue)'" + ("; a guardrail significantly worse fails the gate"
+                                                if role == "guardrail" else ""),
+        )  # fmt: skip
+    metrics.add_argument(
+        "--value-property", metavar="NAME", help="also read the sum of this property of the "
+        "first --metric, e.g. revenue (same as --secondary 'EVENT:sum(NAME)')",
+    )  # fmt: skip
+    metrics.add_argument(
+        "--correction", choices=["none", "bonferroni", "bh"], default="none",
+        help="correct p-values and intervals across metrics and variants (none)",
+    )  # fmt: skip
+    metrics.add_argument(
+        "--sequential-tau", type=float, default=0.1, metavar="SHARE",
+        help="mixing scale of the always-valid test, as a share of the baseline mean (0.1)",
+    )  # fmt: skip
+    metrics.add_argument(
+        "--sequential-min-users", type=int, default=100, metavar="N",
+        help="the always-valid test starts once each arm has N users (100)",
+    )  # fmt: skip
+    metrics.add_argument(
+        "--window", type=float, default=90.0, metavar="DAYS",
+        help="count behaviour this many days after exposure (90)",
+    )  # fmt: skip
     parser.add_argument("--control", help="the control variant (default: 'control' or first)")
     plan = parser.add_mutually_exclusive_group()
     plan.add_argument(
@@ -80,26 +110,56 @@ def register(subparsers: Any) -> None:
         help="make the tracking-plan findings errors (default: warnings)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument(
+        "--html", metavar="PATH", help="also write the report as one self-contained HTML page"
+    )
     parser.set_defaults(run=_run)
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from mixtrack.audit._metrics import Metric, parse_metric
+    from mixtrack.audit._run import AuditOptions, parse_plan
+
+    metrics = [
+        parse_metric(text, role)
+        for option, role in (
+            ("metric", "primary"),
+            ("guardrail", "guardrail"),
+            ("secondary", "secondary"),
+        )
+        for text in getattr(args, option)
+    ]
+    if args.value_property:
+        if not args.metric:
+            raise ValueError("--value-property needs a --metric to read the property of")
+        metrics.append(Metric(metrics[0].event, "sum", args.value_property, "secondary"))
+    if not args.window > 0:
+        raise ValueError(f"--window takes a positive number of days, got {args.window!r}")
+    return AuditOptions(
+        experiment=args.experiment,
+        control=args.control,
+        weights=parse_plan(args.weights, args.flags),
+        srm_threshold=args.srm_threshold,
+        metrics=tuple(metrics),
+        correction=args.correction,
+        sequential_tau=args.sequential_tau,
+        sequential_min_users=args.sequential_min_users,
+        window=args.window * 86400.0,
+        tracking_plan=_tracking_plan(args.tracking_plan),
+        strict_plan=args.strict_plan,
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
     from mixtrack.audit._names import unknown_names
-    from mixtrack.audit._run import AuditOptions, parse_plan, run_audit
+    from mixtrack.audit._run import run_audit
+    from mixtrack.audit._sequential import MixtureTest
     from mixtrack.audit._source import from_collector, from_db
     from mixtrack.errors import ConfigError
 
     try:
-        options = AuditOptions(
-            experiment=args.experiment,
-            metric=args.metric,
-            value_property=args.value_property,
-            control=args.control,
-            weights=parse_plan(args.weights, args.flags),
-            srm_threshold=args.srm_threshold,
-            tracking_plan=_tracking_plan(args.tracking_plan),
-            strict_plan=args.strict_plan,
-        )
+        options = _options(args)
+        MixtureTest(options.sequential_tau, options.sequential_min_users)  # checks both
         if args.db:
             events, identity = from_db(args.db, args.identity or "simplified")
         else:
@@ -108,17 +168,28 @@ def _run(args: argparse.Namespace) -> int:
     except (ValueError, ConfigError, OSError) as exc:
         print(f"mixtrack audit: {exc}", file=sys.stderr)
         return 2
-    problems = unknown_names(events, experiment=args.experiment, metric=args.metric)
+    problems = unknown_names(
+        events, experiment=args.experiment, metrics=options.asked(), control=args.control
+    )
     for problem in problems:
         print(f"mixtrack audit: {problem}", file=sys.stderr)
     if problems:
         return 2
     result = run_audit(events, options, identity)
+    if args.html:
+        try:
+            Path(args.html).write_text(result.html(), encoding="utf-8")
+        except OSError as exc:
+            print(f"mixtrack audit: cannot write --html {args.html}: {exc}", file=sys.stderr)
+            return 2
     if args.json:
         print(json.dumps(result.as_json(), indent=2, default=str))
     else:
         print(result.text())
-    failed = result.report.fails(args.fail_on)
+    if result.readout_error and options.metrics:
+        print(f"mixtrack audit: no readout: {result.readout_error}", file=sys.stderr)
+        return 2
+    failed = result.fails(args.fail_on)
     if not args.json:
         verdict = f"FAIL (findings at or above {args.fail_on})" if failed else "OK"
         print(f"\nmixtrack audit: {verdict}")

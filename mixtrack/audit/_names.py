@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
-from mixtrack.audit._stream import EXPERIMENT, EXPOSURE_EVENT, Event, name_key
+from mixtrack.audit._stream import EXPERIMENT, EXPOSURE_EVENT, VARIANT, Event, name_key
 
 __all__ = ["closest", "unknown_names"]
 
@@ -32,10 +32,36 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
 
 
 def unknown_names(
-    events: Sequence[Event], *, experiment: str | None = None, metric: str | None = None
+    events: Sequence[Event],
+    *,
+    experiment: str | None = None,
+    metric: str | None = None,
+    metrics: Sequence[tuple[str, str]] = (),
+    control: str | None = None,
 ) -> list[str]:
-    """One message per asked-for name that no event has, with suggestions; empty when fine."""
+    """One message per asked-for name that no event has, with suggestions; empty when fine.
+
+    ``metrics`` are ``(event, option)`` pairs, e.g. ``("Refund requested", "--guardrail")``;
+    ``control`` is checked against the variants exposed (of ``experiment`` when given).
+    """
     problems: list[str] = []
+    if control is not None:
+        variants = {
+            str(e["properties"].get(VARIANT))
+            for e in events
+            if e.get("event") == EXPOSURE_EVENT
+            and (e.get("properties") or {}).get(VARIANT)
+            and (experiment is None or e["properties"].get(EXPERIMENT) == experiment)
+        }
+        if control not in variants:
+            problems.append(
+                _message(
+                    f"no stored exposure is to variant {control!r} (--control)",
+                    control,
+                    variants,
+                    "variants",
+                )
+            )
     if experiment is not None:
         exposed = {
             str(e["properties"].get(EXPERIMENT))
@@ -51,11 +77,12 @@ def unknown_names(
                     "experiments",
                 )
             )
-    if metric is not None:
-        names = {str(e.get("event")) for e in events}
-        if metric not in names:
+    asked = [(metric, "--metric")] if metric is not None else []
+    names = {str(e.get("event")) for e in events}
+    for event, option in dict.fromkeys([*asked, *metrics]):
+        if event not in names:
             problems.append(
-                _message(f"no stored event is named {metric!r} (--metric)", metric, names, "events")
+                _message(f"no stored event is named {event!r} ({option})", event, names, "events")
             )
     return problems
 

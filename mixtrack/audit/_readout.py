@@ -1,247 +1,393 @@
-"""The readout of an experiment on one metric event: conversion, lift, intervals, p-values.
+"""The readout of an experiment on several metrics: per-variant means, lifts, intervals, p-values.
 
-A person counts in the variant of their first exposure; they convert when the metric event
-happens at or after that exposure (under any of their merged ids). With ``value_property``
-(e.g. ``revenue``) the sum of that property after exposure is averaged over every exposed
-person, converted or not, and compared with Welch's t-test.
+Each metric (see ``_metrics``: conversion, count or sum of a property; primary, guardrail or
+secondary) is read per variant and compared with control by one fixed-horizon test
+(``_fixed``), corrected across the family of metrics and treatments (``_corrections``), and
+by the always-valid mSPRT (``_sequential``) looked at after every exposure and event.
 
 >>> def e(name, user, t, **props):
 ...     return {"event": name, "properties": {"distinct_id": user, "time": t, **props}}
 >>> events = [e("$experiment_started", "u1", 1, **{"Experiment name": "x",
 ...           "Variant name": "control"}), e("Order completed", "u1", 2, revenue=5.0)]
 >>> result = readout(events, "Order completed", value_property="revenue")
->>> result.variants[0].converted, result.variants[0].value_mean
+>>> revenue = result.metric_result("Order completed:sum(revenue)")
+>>> result.variants[0].converted, revenue.variants[0].mean
 (1, 5.0)
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
 
-from mixtrack.audit._sequential import DEFAULT_MIN_USERS, DEFAULT_MIXING_SD, always_valid_p
-from mixtrack.audit._stats import TwoProportions, Welch, two_proportion_z, welch_t
-from mixtrack.audit._stream import Event, Identity, Occurrence, name_key, occurrences
+from mixtrack.audit._corrections import adjust, corrected_confidence
+from mixtrack.audit._fixed import Difference, compare_means, compare_proportions
+from mixtrack.audit._metrics import (
+    DEFAULT_WINDOW,
+    Attribution,
+    Metric,
+    attribute,
+    parse_metric,
+    winsor_cap,
+)
+from mixtrack.audit._sequential import DEFAULT_MIN_USERS, DEFAULT_RELATIVE_TAU
+from mixtrack.audit._stream import Event, Identity, name_key, occurrences
+from mixtrack.audit._timeline import LiftPoint, walk
 
-__all__ = ["PEEKING_WARNING", "Comparison", "Readout", "VariantResult", "readout"]
+__all__ = [
+    "PEEKING_WARNING",
+    "Comparison",
+    "MetricResult",
+    "Readout",
+    "VariantResult",
+    "readout",
+]
 
 PEEKING_WARNING = (
-    "Fixed-horizon test: these p-values and intervals hold only if the sample size was fixed "
+    "Fixed-horizon test: its p-values and intervals hold only if the sample size was fixed "
     "in advance and the result is read once. Reading them repeatedly and stopping at the "
     "first 'significant' result inflates false positives (peeking). To monitor while the "
-    "test runs, use the always-valid p-value (mSPRT), which stays valid however often it "
-    "is read."
+    "test runs, use the always-valid p-value and interval (mSPRT), which stay valid however "
+    "often they are read."
 )
 
 
 @attrs.frozen
 class Comparison:
-    """A variant against control."""
+    """A variant against control on one metric.
 
-    conversion: TwoProportions
-    relative_lift: float | None
-    #: None until both arms have the minimum number of users for the sequential test.
+    ``p_adjusted`` is the p-value after the readout's correction; ``ci_*`` are at the
+    corrected confidence level, so they exclude 0 exactly when ``p_adjusted`` is below
+    alpha. ``always_valid_*`` are None until both arms have the sequential minimum.
+    """
+
+    fixed: Difference
+    p_adjusted: float
+    ci_low: float
+    ci_high: float
+    relative_low: float | None
+    relative_high: float | None
     always_valid_p: float | None
-    value: Welch | None = None
+    always_valid_p_adjusted: float | None
+    always_valid_low: float | None
+    always_valid_high: float | None
+    significant: bool
+    #: Significant in the direction the metric calls bad.
+    worse: bool
+
+    @property
+    def difference(self) -> float:
+        return self.fixed.difference
+
+    @property
+    def relative_lift(self) -> float | None:
+        return self.fixed.relative
+
+    @property
+    def p_value(self) -> float:
+        return self.fixed.p_value
 
     def as_json(self) -> dict[str, Any]:
-        c = self.conversion
-        return {
-            "absolute_lift": c.difference,
-            "relative_lift": self.relative_lift,
-            "ci_low": c.ci_low,
-            "ci_high": c.ci_high,
-            "z": c.z,
-            "p_value": c.p_value,
+        return self.fixed.as_json() | {
+            "absolute_lift": self.fixed.difference,
+            "p_adjusted": self.p_adjusted,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "relative_ci_low": self.relative_low,
+            "relative_ci_high": self.relative_high,
             "always_valid_p": self.always_valid_p,
-            "value": None if self.value is None else attrs.asdict(self.value),
+            "always_valid_p_adjusted": self.always_valid_p_adjusted,
+            "always_valid_ci_low": self.always_valid_low,
+            "always_valid_ci_high": self.always_valid_high,
+            "significant": self.significant,
+            "worse": self.worse,
         }
 
 
 @attrs.frozen
 class VariantResult:
-    """One variant: exposed people, conversions after exposure, and the comparison."""
+    """One variant on one metric: its users, their mean (the rate of a conversion) and sum."""
 
     variant: str
     users: int
-    converted: int
-    values: tuple[float, ...] = ()
+    mean: float
+    variance: float
+    total: float
     versus_control: Comparison | None = None
 
     @property
     def rate(self) -> float:
-        return self.converted / self.users if self.users else 0.0
+        return self.mean
 
     @property
-    def value_mean(self) -> float | None:
-        return sum(self.values) / len(self.values) if self.values else None
+    def converted(self) -> int:
+        """People who converted (the total of a conversion metric)."""
+        return round(self.total)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "variant": self.variant,
             "users": self.users,
+            "mean": self.mean,
+            "rate": self.mean,
             "converted": self.converted,
-            "rate": self.rate,
-            "value_mean": self.value_mean,
+            "total": self.total,
             "versus_control": self.versus_control.as_json() if self.versus_control else None,
         }
 
 
 @attrs.frozen
-class Readout:
-    """An experiment's result on ``metric``; ``variants`` lists control first."""
+class MetricResult:
+    """A metric read out per variant (control first) and its cumulative lift over time."""
 
-    experiment: str
-    metric: str
-    value_property: str | None
-    control: str
+    metric: Metric
     variants: tuple[VariantResult, ...]
-    confidence: float = 0.95
-    warning: str = PEEKING_WARNING
-    min_users: int = DEFAULT_MIN_USERS
+    cap: float | None = None
+    lift_over_time: tuple[LiftPoint, ...] = ()
 
     def variant(self, name: str) -> VariantResult:
         return next(v for v in self.variants if v.variant == name)
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "metric": self.metric.as_json(),
+            "winsor_cap": self.cap,
+            "variants": [v.as_json() for v in self.variants],
+            "lift_over_time": [p.as_json() for p in self.lift_over_time],
+        }
+
+
+@attrs.frozen
+class Readout:
+    """An experiment's result on its metrics; the first metric is the primary one."""
+
+    experiment: str
+    control: str
+    metrics: tuple[MetricResult, ...]
+    confidence: float = 0.95
+    correction: str = "none"
+    corrected_confidence: float = 0.95
+    window: float = DEFAULT_WINDOW
+    relative_tau: float = DEFAULT_RELATIVE_TAU
+    min_users: int = DEFAULT_MIN_USERS
+    warning: str = PEEKING_WARNING
+
+    @property
+    def primary(self) -> MetricResult:
+        return self.metrics[0]
+
+    @property
+    def metric(self) -> str:
+        """The primary metric's event."""
+        return self.primary.metric.event
+
+    @property
+    def variants(self) -> tuple[VariantResult, ...]:
+        """The primary metric's variants."""
+        return self.primary.variants
+
+    def variant(self, name: str) -> VariantResult:
+        return self.primary.variant(name)
+
+    def metric_result(self, name: str) -> MetricResult:
+        return next(m for m in self.metrics if m.metric.name == name)
+
+    @property
+    def comparisons(self) -> int:
+        return sum(len(m.variants) - 1 for m in self.metrics)
+
+    def regressions(self) -> list[tuple[Metric, VariantResult]]:
+        """Guardrails a variant made significantly worse (after the correction)."""
+        return [
+            (m.metric, v)
+            for m in self.metrics
+            if m.metric.role == "guardrail"
+            for v in m.variants
+            if v.versus_control is not None and v.versus_control.worse
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
             "experiment": self.experiment,
             "metric": self.metric,
-            "value_property": self.value_property,
             "control": self.control,
             "confidence": self.confidence,
+            "correction": self.correction,
+            "corrected_confidence": self.corrected_confidence,
+            "window_seconds": self.window,
+            "sequential_tau": self.relative_tau,
             "sequential_min_users": self.min_users,
             "variants": [v.as_json() for v in self.variants],
+            "metrics": [m.as_json() for m in self.metrics],
+            "guardrail_regressions": [
+                {"metric": m.name, "variant": v.variant} for m, v in self.regressions()
+            ],
             "warning": self.warning,
         }
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+def _metrics(
+    metric: str | Metric | Sequence[str | Metric], value_property: str | None
+) -> list[Metric]:
+    given = [metric] if isinstance(metric, (str, Metric)) else list(metric)
+    found = [m if isinstance(m, Metric) else parse_metric(m) for m in given]
+    if value_property and found:
+        found.append(Metric(found[0].event, "sum", value_property, "secondary"))
+    if not found:
+        raise ValueError("a readout needs at least one metric")
+    return found
 
 
 def readout(
     events: Iterable[Event],
-    metric: str,
+    metric: str | Metric | Sequence[str | Metric],
     *,
     experiment: str | None = None,
     value_property: str | None = None,
     control: str | None = None,
     identity: Identity | None = None,
     confidence: float = 0.95,
-    mixing_sd: float = DEFAULT_MIXING_SD,
+    correction: str = "none",
+    relative_tau: float = DEFAULT_RELATIVE_TAU,
     min_users: int = DEFAULT_MIN_USERS,
+    window: float = DEFAULT_WINDOW,
 ) -> Readout:
-    """Compare the variants of ``experiment`` on the metric event ``metric``.
+    """Compare the variants of ``experiment`` on ``metric`` (an event name, a
+    :class:`Metric`, its text form, or a list of them; the first is primary).
 
     ``experiment`` may be left out when the stream exposes exactly one. ``control`` defaults
-    to a variant named like "control", else the first name in sorted order.
-    ``mixing_sd``/``min_users`` tune the always-valid p-value (see ``_sequential``).
+    to a variant named like "control", else the first name in sorted order. With
+    ``value_property``, a secondary ``sum(value_property)`` metric of the first event is added.
     """
+    metrics = _metrics(metric, value_property)
     seen = occurrences(events, identity)
     names = sorted({str(o.experiment) for o in seen if o.is_exposure and o.experiment})
     if experiment is None:
         if len(names) != 1:
             raise ValueError(f"choose an experiment: the events expose {names or 'none'}")
         experiment = names[0]
-    first: dict[str, Occurrence] = {}
-    for o in seen:
-        if o.is_exposure and o.experiment == experiment and o.variant is not None:
-            known = first.get(o.person)
-            if known is None or o.order < known.order:
-                first[o.person] = o
-    if not first:
+    found = attribute(seen, experiment, metrics, window)
+    if not found.units:
         raise ValueError(f"no exposures of experiment {experiment!r}; experiments seen: {names}")
-    conversions: dict[str, Occurrence] = {}
-    totals: dict[str, float] = defaultdict(float)
-    for o in seen:
-        exposed = first.get(o.person)
-        if o.event != metric or exposed is None or o.time < exposed.time:
-            continue
-        if o.person not in conversions or o.order < conversions[o.person].order:
-            conversions[o.person] = o
-        if value_property is not None:
-            totals[o.person] += _number(o.properties.get(value_property)) or 0.0
-    groups: dict[str, list[str]] = defaultdict(list)
-    for person, o in first.items():
-        groups[str(o.variant)].append(person)
-    variants = sorted(groups)
+    variants = sorted({u.variant for u in found.units})
     if control is None:
         control = next((v for v in variants if name_key(v) == "control"), variants[0])
-    elif control not in groups:
+    elif control not in variants:
         raise ValueError(f"control variant {control!r} has no exposures; variants: {variants}")
     ordered = [control, *(v for v in variants if v != control)]
+    alpha = 1.0 - confidence
+    fixed: dict[tuple[int, str], Difference] = {}
+    partial = []
+    for index, m in enumerate(metrics):
+        one = _metric(found, m, ordered, confidence, relative_tau, min_users)
+        partial.append(one)
+        for name, (_, _, _, _, diff) in one[0].items():
+            if diff is not None:
+                fixed[(index, name)] = diff
+    keys = list(fixed)
+    adjusted = dict(zip(keys, adjust([fixed[k].p_value for k in keys], correction), strict=True))
+    level = corrected_confidence([fixed[k].p_value for k in keys], correction, confidence)
+    sequential = {k: partial[k[0]][2].get(k[1]) for k in keys}
+    seq_keys = [k for k in keys if sequential[k] is not None]
+    seq_adjusted = dict(
+        zip(seq_keys, adjust([sequential[k][0] for k in seq_keys], correction), strict=True)  # type: ignore[index]
+    )
     results = []
-    base = _counts(groups[control], conversions, totals, value_property)
-    for name in ordered:
-        converted, values = _counts(groups[name], conversions, totals, value_property)
-        comparison = None
-        if name != control:
-            comparison = _compare(
-                name, control, groups, (converted, values), base, first, conversions,
-                confidence, mixing_sd, min_users,
-            )  # fmt: skip
-        results.append(VariantResult(name, len(groups[name]), converted, values, comparison))
+    for index, m in enumerate(metrics):
+        rows, cap, _, lifts = partial[index]
+        out = []
+        for name in ordered:
+            users, mean, var, total, diff = rows[name]
+            comparison = None
+            if diff is not None:
+                key = (index, name)
+                comparison = _comparison(
+                    m, diff, adjusted[key], level, alpha, sequential[key], seq_adjusted.get(key)
+                )
+            out.append(VariantResult(name, users, mean, var, total, comparison))
+        results.append(MetricResult(m, tuple(out), cap, lifts))
     return Readout(
-        experiment, metric, value_property, control, tuple(results), confidence,
-        min_users=min_users,
+        experiment, control, tuple(results), confidence, correction, level, window,
+        relative_tau, min_users,
     )  # fmt: skip
 
 
-def _counts(
-    people: list[str],
-    conversions: Mapping[str, Occurrence],
-    totals: Mapping[str, float],
-    value_property: str | None,
-) -> tuple[int, tuple[float, ...]]:
-    converted = sum(1 for p in people if p in conversions)
-    values = tuple(totals.get(p, 0.0) for p in people) if value_property else ()
-    return converted, values
+Row = tuple[int, float, float, float, Difference | None]
+Sequential = tuple[float, float, float]
 
 
-def _compare(
-    name: str,
-    control: str,
-    groups: Mapping[str, list[str]],
-    mine: tuple[int, tuple[float, ...]],
-    base: tuple[int, tuple[float, ...]],
-    first: Mapping[str, Occurrence],
-    conversions: Mapping[str, Occurrence],
+def _metric(
+    found: Attribution,
+    metric: Metric,
+    ordered: list[str],
     confidence: float,
-    mixing_sd: float,
+    relative_tau: float,
     min_users: int,
+) -> tuple[dict[str, Row], float | None, dict[str, Sequential | None], tuple[LiftPoint, ...]]:
+    values = found.values(metric)
+    cap = winsor_cap(values, metric.winsor) if metric.winsor is not None else None
+    if cap is not None:
+        values = [min(v, cap) for v in values]
+    by_variant: dict[str, list[float]] = defaultdict(list)
+    for unit, value in zip(found.units, values, strict=True):
+        by_variant[unit.variant].append(value)
+    control = ordered[0]
+    summary = {name: _summary(by_variant[name]) for name in ordered}
+    rows: dict[str, Row] = {}
+    for name in ordered:
+        n, mean, var, total = summary[name]
+        diff = (
+            None if name == control else _fixed(metric, summary[name], summary[control], confidence)
+        )
+        rows[name] = (n, mean, var, total, diff)
+    tests, lifts = walk(found, metric, ordered, cap, relative_tau, min_users, 1.0 - confidence)
+    sequential: dict[str, Sequential | None] = {
+        name: (t.p_value, *t.interval) if t.started else None for name, t in tests.items()
+    }
+    return rows, cap, sequential, lifts
+
+
+def _summary(values: list[float]) -> tuple[int, float, float, float]:
+    n = len(values)
+    total = math.fsum(values)
+    mean = total / n if n else 0.0
+    var = math.fsum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+    return n, mean, var, total
+
+
+def _fixed(
+    metric: Metric,
+    treatment: tuple[int, float, float, float],
+    control: tuple[int, float, float, float],
+    confidence: float,
+) -> Difference | None:
+    n1, m1, v1, t1 = treatment
+    n2, m2, v2, t2 = control
+    if metric.kind == "conversion":
+        return compare_proportions(round(t1), n1, round(t2), n2, confidence)
+    if n1 < 2 or n2 < 2:
+        return None
+    return compare_means(m1, v1, n1, m2, v2, n2, confidence)
+
+
+def _comparison(
+    metric: Metric,
+    diff: Difference,
+    p_adjusted: float,
+    level: float,
+    alpha: float,
+    sequential: Sequential | None,
+    sequential_adjusted: float | None,
 ) -> Comparison:
-    n1, n2 = len(groups[name]), len(groups[control])
-    (x1, v1), (x2, v2) = mine, base
-    test = two_proportion_z(x1, n1, x2, n2, confidence)
-    rate_control = x2 / n2
-    relative = test.difference / rate_control if rate_control else None
-    sequential = None
-    if min(n1, n2) >= min_users:
-        looks = _looks(name, control, first, conversions)
-        sequential = always_valid_p(looks, mixing_sd, min_users)
-    value = welch_t(v1, v2, confidence) if len(v1) >= 2 and len(v2) >= 2 else None
-    return Comparison(test, relative, sequential, value)
-
-
-def _looks(
-    name: str, control: str, first: Mapping[str, Occurrence], conversions: Mapping[str, Occurrence]
-) -> Iterator[tuple[int, int, int, int]]:
-    """The counts after every exposure and conversion in the two arms, in time order."""
-    timeline: list[tuple[tuple[float, int], str, int]] = []
-    for person, o in first.items():
-        if o.variant in (name, control):
-            arm = 0 if o.variant == name else 1
-            timeline.append((o.order, "n", arm))
-            if person in conversions:
-                timeline.append((max(o.order, conversions[person].order), "x", arm))
-    timeline.sort()
-    counts = [0, 0, 0, 0]  # x1, n1, x2, n2
-    for _, kind, arm in timeline:
-        counts[arm * 2 + (1 if kind == "n" else 0)] += 1
-        yield counts[0], counts[1], counts[2], counts[3]
+    low, high, rel_low, rel_high = diff.at(level)
+    significant = p_adjusted < alpha
+    bad_way = diff.difference < 0 if metric.good == "higher" else diff.difference > 0
+    p_seq, seq_low, seq_high = sequential if sequential is not None else (None, None, None)
+    return Comparison(
+        diff, p_adjusted, low, high, rel_low, rel_high, p_seq, sequential_adjusted,
+        seq_low, seq_high, significant, significant and bad_way,
+    )  # fmt: skip

@@ -12,25 +12,13 @@ No problems found.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from mixtrack.audit._findings import AuditReport, ExperimentAudit, Finding
 from mixtrack.audit._readout import Readout
+from mixtrack.audit._readout_text import format_readout, p_text, table
 
 __all__ = ["format_audit", "format_readout", "render_report", "report_json"]
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        cells = [
-            str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append(indent + "  ".join(cells).rstrip())
-    return lines
 
 
 def _pct(value: float | None, signed: bool = False) -> str:
@@ -39,24 +27,20 @@ def _pct(value: float | None, signed: bool = False) -> str:
     return f"{value * 100:+.2f}%" if signed else f"{value * 100:.1f}%"
 
 
-def _p(value: float) -> str:
-    return f"{value:.4f}" if value >= 0.0001 else f"{value:.1e}"
-
-
 def _experiment(one: ExperimentAudit) -> list[str]:
     lines = [f"{one.name}: {one.users} user(s), {one.exposures} exposure(s)"]
     rows = [
         [name, str(v.users), _pct(v.share), _pct(v.planned), str(v.exposures)]
         for name, v in one.variants.items()
     ]
-    lines += _table(["variant", "users", "share", "planned", "exposures"], rows)
+    lines += table(["variant", "users", "share", "planned", "exposures"], rows)
     srm = one.srm
     if srm is not None:
         split = "even split assumed" if srm.assumed else "planned split"
         verdict = "MISMATCH" if srm.mismatch else "ok"
         lines.append(
             f"  sample ratio vs {split}: chi-square {srm.statistic:.2f}, df {srm.df}, "
-            f"p = {_p(srm.p_value)} -> {verdict}"
+            f"p = {p_text(srm.p_value)} -> {verdict}"
         )
     return lines
 
@@ -85,58 +69,6 @@ def format_audit(report: AuditReport) -> str:
         lines.append(f"Findings: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
         for finding in report.findings:
             lines += _finding(finding)
-    return "\n".join(lines)
-
-
-def format_readout(result: Readout) -> str:
-    """The readout as text: conversion per variant, lifts, intervals, p-values, the warning."""
-    level = f"{result.confidence * 100:g}%"
-    lines = [
-        f"Readout: {result.metric!r} in {result.experiment!r} (control: {result.control})",
-        "=" * 60,
-    ]
-    rows = []
-    pending = False
-    for v in result.variants:
-        c = v.versus_control
-        if c is None:
-            rows.append([v.variant, str(v.users), str(v.converted), _pct(v.rate)] + ["-"] * 5)
-            continue
-        t = c.conversion
-        rows.append(
-            [
-                v.variant,
-                str(v.users),
-                str(v.converted),
-                _pct(v.rate),
-                _pct(t.difference, signed=True),
-                _pct(c.relative_lift, signed=True),
-                f"[{_pct(t.ci_low, True)}, {_pct(t.ci_high, True)}]",
-                _p(t.p_value),
-                "-" if c.always_valid_p is None else _p(c.always_valid_p),
-            ]
-        )
-        if c.always_valid_p is None:
-            pending = True
-    header = ["variant", "users", "converted", "rate", "lift", "rel. lift", f"{level} CI"]
-    lines += _table([*header, "p", "always-valid p"], rows)
-    if pending:
-        lines.append(
-            f"  (the always-valid p-value starts once each variant has {result.min_users} users)"
-        )
-    if result.value_property:
-        lines += ["", f"{result.value_property} per exposed user (Welch's t-test):"]
-        rows = []
-        for v in result.variants:
-            mean = "-" if v.value_mean is None else f"{v.value_mean:.4g}"
-            w = v.versus_control.value if v.versus_control else None
-            if w is None:
-                rows.append([v.variant, mean, "-", "-", "-"])
-            else:
-                ci = f"[{w.ci_low:+.4g}, {w.ci_high:+.4g}]"
-                rows.append([v.variant, mean, f"{w.difference:+.4g}", ci, _p(w.p_value)])
-        lines += _table(["variant", "mean", "difference", f"{level} CI", "p"], rows)
-    lines += ["", "Warning: " + result.warning]
     return "\n".join(lines)
 
 

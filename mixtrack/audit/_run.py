@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from mixtrack.audit._checks import Plan, audit
-from mixtrack.audit._findings import AuditReport
+from mixtrack.audit._findings import AuditReport, Finding
+from mixtrack.audit._metrics import DEFAULT_WINDOW, Metric, parse_metric
 from mixtrack.audit._plan import parse_weights, weights_from_flags
 from mixtrack.audit._readout import Readout, readout
 from mixtrack.audit._report import render_report, report_json
+from mixtrack.audit._sequential import DEFAULT_MIN_USERS, DEFAULT_RELATIVE_TAU
 from mixtrack.audit._stream import Event, Identity
 from mixtrack.audit._unseen import Unseen, format_unseen, unseen
 
@@ -29,7 +31,12 @@ __all__ = ["AuditOptions", "AuditResult", "parse_plan", "run_audit"]
 
 @attrs.frozen
 class AuditOptions:
-    """What to audit and read out; every field is optional."""
+    """What to audit and read out; every field is optional.
+
+    ``metric`` (an event, or a metric's text form) is the primary metric, and
+    ``value_property`` adds the sum of that property on it; ``metrics`` lists more (tagged
+    with their roles). See :func:`mixtrack.audit.readout` for the rest.
+    """
 
     experiment: str | None = None
     metric: str | None = None
@@ -37,10 +44,30 @@ class AuditOptions:
     control: str | None = None
     weights: Plan | None = None
     srm_threshold: float = 0.001
+    metrics: tuple[Metric, ...] = ()
+    correction: str = "none"
+    sequential_tau: float = DEFAULT_RELATIVE_TAU
+    sequential_min_users: int = DEFAULT_MIN_USERS
+    window: float = DEFAULT_WINDOW
     #: A tracking plan: events off it are findings (``off_plan_event``, ``off_plan_property``).
     tracking_plan: TrackingPlan | None = None
     #: Whether those findings are errors (else warnings).
     strict_plan: bool = False
+
+    def all_metrics(self) -> list[Metric]:
+        """The metrics to read out, the primary one first."""
+        found = [parse_metric(self.metric)] if self.metric else []
+        if self.metric and self.value_property:
+            found.append(Metric(found[0].event, "sum", self.value_property, "secondary"))
+        found += self.metrics
+        primaries = [m for m in found if m.role == "primary"]
+        return primaries + [m for m in found if m.role != "primary"]
+
+    def asked(self) -> list[tuple[str, str]]:
+        """Each metric's event with the option that named it:
+        ``("Refunded", "--guardrail")``."""
+        option = {"primary": "--metric", "guardrail": "--guardrail", "secondary": "--secondary"}
+        return [(m.event, option[m.role]) for m in self.all_metrics()]
 
 
 @attrs.frozen
@@ -52,6 +79,16 @@ class AuditResult:
     readout_error: str | None = None
     #: Per experiment exposed when visible: rendered people who never saw the variant.
     unseen: Mapping[str, Unseen] = attrs.field(factory=dict)
+
+    def fails(self, level: str) -> bool:
+        """Whether the audit or a guardrail fails at ``level`` (``errors``/``warnings``)."""
+        return self.report.fails(level)
+
+    def html(self) -> str:
+        """The report as one self-contained HTML page."""
+        from mixtrack.audit._html import render_html
+
+        return render_html(self.report, self.readout, self.readout_error)
 
     def text(self) -> str:
         text = render_report(self.report, self.readout)
@@ -104,17 +141,36 @@ def run_audit(
         for name, one in unseen(events, identity).items()
         if options.experiment is None or name == options.experiment
     }
-    if not options.metric:
+    metrics = options.all_metrics()
+    if not metrics:
         return AuditResult(report, unseen=never)
     try:
         result = readout(
             events,
-            options.metric,
+            metrics,
             experiment=options.experiment,
-            value_property=options.value_property,
             control=options.control,
             identity=identity,
+            correction=options.correction,
+            relative_tau=options.sequential_tau,
+            min_users=options.sequential_min_users,
+            window=options.window,
         )
     except ValueError as exc:
         return AuditResult(report, None, str(exc), unseen=never)
+    regressions = [
+        Finding(
+            "guardrail_regression",
+            "error",
+            result.experiment,
+            f"guardrail {metric.name!r} is significantly worse in {variant.variant!r} "
+            f"than in {result.control!r} (adjusted p = {variant.versus_control.p_adjusted:.2g})",
+            count=variant.users,
+            fix="Don't ship this variant as it is: find out why it hurts the guardrail.",
+        )
+        for metric, variant in result.regressions()
+        if variant.versus_control is not None
+    ]
+    if regressions:
+        report = attrs.evolve(report, findings=(*report.findings, *regressions))
     return AuditResult(report, result, unseen=never)

@@ -21,16 +21,12 @@ import attrs
 
 __all__ = [
     "ChiSquare",
-    "TwoProportions",
-    "Welch",
     "chi2_sf",
     "chi_square_gof",
     "normal_ppf",
     "normal_sf",
     "t_ppf",
     "t_sf",
-    "two_proportion_z",
-    "welch_t",
 ]
 
 _EPS = 1e-16
@@ -249,83 +245,3 @@ def chi_square_gof(observed: Sequence[int], weights: Sequence[float]) -> ChiSqua
     statistic = sum((o - e) ** 2 / e for o, e in zip(observed, expected, strict=True) if e > 0)
     df = len(observed) - 1
     return ChiSquare(statistic, df, chi2_sf(statistic, df) if n else 1.0, expected)
-
-
-@attrs.frozen
-class TwoProportions:
-    """Treatment against control: difference, its 95% interval and the z-test."""
-
-    difference: float
-    ci_low: float
-    ci_high: float
-    z: float
-    p_value: float
-
-
-def two_proportion_z(
-    x_treatment: int, n_treatment: int, x_control: int, n_control: int, confidence: float = 0.95
-) -> TwoProportions:
-    """Two-sided two-proportion z-test (pooled) with an unpooled Wald interval.
-
-    >>> r = two_proportion_z(120, 1000, 100, 1000)
-    >>> round(r.difference, 3), round(r.p_value, 4)
-    (0.02, 0.1529)
-    """
-    if n_treatment <= 0 or n_control <= 0:
-        raise ValueError("both groups need at least one user")
-    p1, p2 = x_treatment / n_treatment, x_control / n_control
-    diff = p1 - p2
-    pooled = (x_treatment + x_control) / (n_treatment + n_control)
-    se_pooled = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_treatment + 1.0 / n_control))
-    se = math.sqrt(p1 * (1.0 - p1) / n_treatment + p2 * (1.0 - p2) / n_control)
-    if se_pooled > 0:
-        z = diff / se_pooled
-        p_value = math.erfc(abs(z) / math.sqrt(2.0))
-    else:
-        z, p_value = 0.0, 1.0
-    margin = normal_ppf(0.5 + confidence / 2.0) * se
-    return TwoProportions(diff, diff - margin, diff + margin, z, p_value)
-
-
-@attrs.frozen
-class Welch:
-    """Welch's unequal-variances t-test of two means, with the interval of the difference."""
-
-    difference: float
-    ci_low: float
-    ci_high: float
-    t: float
-    df: float
-    p_value: float
-
-
-def _mean_var(values: Sequence[float]) -> tuple[float, float]:
-    n = len(values)
-    mean = math.fsum(values) / n
-    var = math.fsum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
-    return mean, var
-
-
-def welch_t(
-    treatment: Sequence[float], control: Sequence[float], confidence: float = 0.95
-) -> Welch:
-    """Welch's t-test, two-sided, of ``mean(treatment) - mean(control)``.
-
-    >>> r = welch_t([1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 2.0, 2.0])
-    >>> round(r.t, 4), round(r.p_value, 4)
-    (1.4142, 0.2277)
-    """
-    if len(treatment) < 2 or len(control) < 2:
-        raise ValueError("Welch's t-test needs at least two values in each group")
-    m1, v1 = _mean_var(treatment)
-    m2, v2 = _mean_var(control)
-    a, b = v1 / len(treatment), v2 / len(control)
-    diff = m1 - m2
-    se = math.sqrt(a + b)
-    if se == 0.0:
-        return Welch(diff, diff, diff, 0.0, float(len(treatment) + len(control) - 2), 1.0)
-    df = (a + b) ** 2 / (a * a / (len(treatment) - 1) + b * b / (len(control) - 1))
-    t = diff / se
-    p_value = min(1.0, 2.0 * t_sf(abs(t), df))
-    margin = t_ppf(0.5 + confidence / 2.0, df) * se
-    return Welch(diff, diff - margin, diff + margin, t, df, p_value)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from mixtrack.collector._app import CollectorApp
 from mixtrack.collector._counting import CountingStore
 from mixtrack.collector._faults import Fault
+from mixtrack.collector._limits import ServerLimits
 from mixtrack.collector._server import CollectorServer
 from mixtrack.collector._sqlite import SqliteStore
 from mixtrack.collector._store import EventQuery, Rejection, Store, StoredEvent, Written
@@ -26,6 +27,7 @@ __all__ = [
     "EventQuery",
     "Fault",
     "Rejection",
+    "ServerLimits",
     "SqliteStore",
     "Store",
     "StoredEvent",

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from mixtrack.collector import _access as access
 from mixtrack.collector import _responses as answers
 from mixtrack.collector._counting import CountingStore
 from mixtrack.collector._faults import Fault, FaultBoard
@@ -22,7 +23,14 @@ from mixtrack.collector._query import QueryAPI
 from mixtrack.collector._responses import Answer
 from mixtrack.collector._sqlite import SqliteStore
 from mixtrack.collector._store import Store
-from mixtrack.collector._wire import WireRequest, byte_limit, endpoint_of
+from mixtrack.protocol.decode import (
+    WireRequest,
+    byte_limit,
+    endpoint_of,
+    read_limit,
+    wants_form_answer,
+    wants_verbose_answer,
+)
 from mixtrack.protocol.identity import IdentityMode, check_mode
 
 if TYPE_CHECKING:
@@ -31,8 +39,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("mixtrack.collector")
 
 StartResponse = Callable[..., Any]
-#: Bodies beyond this are refused unread (and the connection closed): 4x Mixpanel's limit.
-HARD_BODY_LIMIT = 40 * 1024 * 1024
+#: Body limit of the query and control API (fault specs, a tracking plan).
+CONTROL_BODY_LIMIT = 1024 * 1024
+#: WSGI environ key a server sets to ``"too_large"`` when it stopped reading a body at its
+#: limit (chunked, or of unknown length): the app answers 413 without a body to read.
+BODY_REFUSED = "mixtrack.body_refused"
 STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -64,14 +75,25 @@ class CollectorApp:
         secrets: Iterable[str] = (),
         count_only: bool = False,
         identity: str = "simplified",
+        project_id: str | None = None,
+        access_keys: Iterable[str] | None = None,
+        loopback: bool = True,
         plan: str | os.PathLike[str] | Plan | None = None,
     ) -> None:
         if store is None:
             store = CountingStore() if count_only else SqliteStore(":memory:")
         self.store = store
+        secrets = frozenset(secrets)
         self.settings = Settings(
-            frozenset(tokens), frozenset(secrets), count_only, check_mode(identity)
+            frozenset(tokens),
+            secrets,
+            count_only,
+            check_mode(identity),
+            project_id,
+            secrets if access_keys is None else frozenset(access_keys),
         )
+        #: Bound to loopback only: query and control requests must name this machine as Host.
+        self.loopback = loopback
         self.counters = Counters()
         self.faults = FaultBoard()
         self.ingest = Ingest(store, self.settings, self.counters)
@@ -99,34 +121,38 @@ class CollectorApp:
         path = environ.get("PATH_INFO") or "/"
         query = environ.get("QUERY_STRING", "")
         headers = _headers(environ)
-        extra: list[tuple[str, str]] = []
-        origin = headers.get("origin")
-        if origin:
-            # mixpanel-browser sends XHRs withCredentials: "*" would be refused by the browser.
-            extra += [
-                ("Access-Control-Allow-Origin", origin),
-                ("Access-Control-Allow-Credentials", "true"),
-                ("Vary", "Origin"),
-            ]
+        endpoint = endpoint_of(path)
+        extra = access.cors_headers(method, headers) if endpoint is not None else []
+        if endpoint is None:
+            refused = access.refusal(
+                method,
+                headers,
+                scheme=environ.get("wsgi.url_scheme", "http"),
+                keys=self.settings.access_keys,
+                loopback=self.loopback,
+                page=not path.startswith("/_mixtrack/") or path.startswith("/_mixtrack/static/"),
+            )
+            if refused is not None:
+                status, message, more = refused
+                refusal = answers.control({"error": message}, status)
+                return self._send(start_response, attrs.evolve(refusal, headers=more), [])
         if method == "OPTIONS":
-            extra += [
-                ("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"),
-                (
-                    "Access-Control-Allow-Headers",
-                    headers.get("access-control-request-headers", "Content-Type"),
-                ),
-                ("Access-Control-Max-Age", "600"),
-            ]
+            # A preflight: granted (by the CORS headers) on the ingest endpoints only.
             return self._send(start_response, Answer(200, b"", "text/plain"), extra)
+        refused_body = environ.get(BODY_REFUSED)
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            length = 0
-        if length > HARD_BODY_LIMIT:
-            limit = byte_limit(endpoint_of(path) or "import")
-            message = f"request exceeds max limit of {limit} bytes"
+            length = -1
+        limit = read_limit(endpoint) if endpoint else CONTROL_BODY_LIMIT
+        if refused_body == "too_large" or length > limit:
+            message = f"request exceeds max limit of {byte_limit(endpoint or 'import')} bytes"
             extra.append(("Connection", "close"))
             return self._send(start_response, answers.error(413, message), extra)
+        if length < 0:
+            extra.append(("Connection", "close"))
+            bad_length = answers.error(400, "Content-Length must be a non-negative integer")
+            return self._send(start_response, bad_length, extra)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         request = WireRequest(method, path, query, headers, body)
         try:
@@ -182,8 +208,8 @@ class CollectorApp:
         environ: dict[str, Any],
     ) -> Answer | None:
         """The fault's own answer, or ``None`` when the connection is dropped unanswered."""
-        form = request.body.lstrip()[:1] not in (b"[", b"{")
-        verbose = "verbose=1" in request.query or b"verbose=1" in request.body[:4096]
+        form = wants_form_answer(request)
+        verbose = wants_verbose_answer(request)
         if fault.kind == "status":
             message = (
                 answers.RATE_LIMITED

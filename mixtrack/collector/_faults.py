@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from mixtrack.collector._wire import ENDPOINTS
+from mixtrack.protocol.decode import ENDPOINTS
 
 KINDS = ("status", "delay", "hang", "reset", "too_large", "partial")
 _FIELDS = {
@@ -119,10 +119,19 @@ def parse(spec: Any) -> Fault:
     )
 
 
+#: The longest a fault may last, delay or ask clients to wait: one day.
+MAX_SECONDS = 86_400.0
+#: Most requests a fault may count.
+MAX_COUNT = 1_000_000_000
+
+
 def _number(spec: Mapping[str, Any], name: str, default: Any, kind: type) -> Any:
     value = spec.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"fault {name} must be a non-negative number, got {value!r}")
+    ceiling = MAX_COUNT if name in ("count", "status") else MAX_SECONDS
+    if name != "fraction" and value > ceiling:
+        raise ValueError(f"fault {name} must be at most {ceiling:g}, got {value!r}")
     if kind is int and value != int(value):
         raise ValueError(f"fault {name} must be a whole number, got {value!r}")
     return kind(value)

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 import threading
 import time
-from collections.abc import Collection, Mapping
 from typing import Any
 
 import attrs
 
 from mixtrack.collector import _responses as answers
 from mixtrack.collector import _validate as validate
+from mixtrack.collector._access import basic_auth, import_authorized
 from mixtrack.collector._counting import CountingStore
 from mixtrack.collector._faults import Fault
 from mixtrack.collector._responses import Answer, FailedRecord
 from mixtrack.collector._store import Rejection, Store
 from mixtrack.collector._validate import Event, Update
-from mixtrack.collector._wire import Payload, WireError, WireRequest, decode
+from mixtrack.protocol.decode import (
+    Payload,
+    WireError,
+    WireRequest,
+    decode,
+    wants_form_answer,
+    wants_verbose_answer,
+)
 from mixtrack.protocol.identity import IdentityMode, links_of
 
 
@@ -32,6 +38,10 @@ class Settings:
     count_only: bool = False
     #: The Mixpanel ID-merge system whose rules build identity clusters.
     identity: IdentityMode = "simplified"
+    #: The project a service account must name (``project_id=``) on /import, when set.
+    project_id: str | None = None
+    #: Credentials of the query and control API and the live view; empty: open.
+    access_keys: frozenset[str] = frozenset()
 
 
 class Counters:
@@ -82,39 +92,6 @@ class Counters:
             }
 
 
-def basic_auth(header: str) -> tuple[str, str] | None:
-    """``("user", "password")`` from an ``Authorization: Basic ...`` header."""
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return user, password
-
-
-def authorized(
-    credentials: tuple[str, str] | None,
-    params: Mapping[str, str],
-    *,
-    secrets: Collection[str],
-    tokens: Collection[str],
-) -> bool:
-    """Mixpanel's /import check: project secret, service account with ``project_id``, or a
-    known project token as the Basic username. Open when no secrets are configured."""
-    if not secrets:
-        return True
-    if params.get("api_key") in secrets:
-        return True  # the Node.js client's legacy ``key`` option
-    if credentials is None:
-        return False
-    user, password = credentials
-    if not password:
-        return user in secrets or (bool(tokens) and user in tokens)
-    return "project_id" in params and f"{user}:{password}" in secrets
-
-
 class Ingest:
     """Handles requests to /track, /engage, /groups and /import against a :class:`Store`."""
 
@@ -128,13 +105,18 @@ class Ingest:
         try:
             payload = decode(request, endpoint)
         except WireError as exc:
-            verbose = "verbose=1" in request.query or b"verbose=1" in request.body[:4096]
-            form = request.body.lstrip()[:1] not in (b"[", b"{")
+            form = wants_form_answer(request) if exc.form is None else exc.form
             self._reject(request, endpoint, exc.status, exc.message, now)
-            return answers.for_request(exc.status, exc.message, form=form, verbose=verbose)
+            return answers.for_request(
+                exc.status, exc.message, form=form, verbose=wants_verbose_answer(request)
+            )
         credentials = basic_auth(request.headers.get("authorization", ""))
-        if endpoint == "import" and not authorized(
-            credentials, payload.params, secrets=self.settings.secrets, tokens=self.settings.tokens
+        if endpoint == "import" and not import_authorized(
+            credentials,
+            payload.params,
+            secrets=self.settings.secrets,
+            tokens=self.settings.tokens,
+            project_id=self.settings.project_id,
         ):
             self._reject(request, endpoint, 401, answers.INVALID_CREDENTIALS, now)
             return self._error(payload, 401, answers.INVALID_CREDENTIALS)
@@ -212,7 +194,7 @@ class Ingest:
                 reason=reason,
                 received_at=now,
                 failed=[f.as_json() for f in failed or ()],
-                excerpt=_excerpt(request),
+                excerpt=redact(_excerpt(request), self.settings.secrets),
             )
         )
 
@@ -222,6 +204,24 @@ def _refuse_by_fault(index: int, result: Any, payload: Payload) -> FailedRecord:
         return result
     insert_id = getattr(result, "insert_id", None) or ""
     return FailedRecord(index, insert_id, "", "refused by an injected partial-failure fault")
+
+
+#: Fields whose values are credentials, in a query string or a form body.
+_SECRET_FIELDS = re.compile(r"((?:^|[?&\s])(?:api_key|api_secret|secret|password|key)=)[^&\s]*")
+
+
+def redact(text: str, secrets: frozenset[str] = frozenset()) -> str:
+    """``text`` with credential fields and every configured secret blanked out.
+
+    >>> redact("POST /import?api_key=s3cret&verbose=1 [...]")
+    'POST /import?api_key=[redacted]&verbose=1 [...]'
+    """
+    text = _SECRET_FIELDS.sub(r"\1[redacted]", text)
+    for secret in sorted(secrets, key=len, reverse=True):
+        for part in {secret, *secret.split(":", 1)[1:]}:  # a service account's password too
+            if len(part) >= 4:
+                text = text.replace(part, "[redacted]")
+    return text
 
 
 def _excerpt(request: WireRequest) -> str:

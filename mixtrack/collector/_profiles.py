@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 
@@ -31,7 +32,10 @@ def apply(properties: dict[str, Any] | None, op: str, value: Any) -> dict[str, A
         for name, amount in value.items():
             current = doc.get(name, 0)
             if isinstance(current, (int, float)) and not isinstance(current, bool):
-                doc[name] = current + amount
+                total = current + amount
+                # A sum beyond the range of a double would be stored as null: keep the value.
+                if abs(total) <= sys.float_info.max:
+                    doc[name] = total
     elif op == "$append":
         for name, item in value.items():
             current = doc.get(name)

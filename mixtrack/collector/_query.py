@@ -16,16 +16,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mixtrack.collector import _faults, _json
+from mixtrack.collector import _faults
 from mixtrack.collector._faults import FaultBoard
 from mixtrack.collector._ingest import Counters, Settings
 from mixtrack.collector._responses import Answer, control
 from mixtrack.collector._store import EventQuery, Store
+from mixtrack.protocol import json_values as _json
 from mixtrack.protocol.identity import check_mode, clusters
 
 if TYPE_CHECKING:
@@ -82,7 +84,7 @@ def event_query(params: Mapping[str, str], identity_mode: str = "simplified") ->
 def _loose_json(value: str) -> Any:
     try:
         return _json.loads(value)
-    except _json.DecodeError:
+    except ValueError:  # not JSON, or NaN and the like: compare as a string
         return value
 
 
@@ -90,9 +92,12 @@ def _float(params: Mapping[str, str], name: str) -> float | None:
     if name not in params:
         return None
     try:
-        return float(params[name])
+        value = float(params[name])
     except ValueError:
-        raise BadQuery(f"{name} must be epoch seconds, got {params[name]!r}") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise BadQuery(f"{name} must be epoch seconds, got {params[name]!r}")
+    return value
 
 
 def _int(params: Mapping[str, str], name: str, default: int) -> int:
@@ -102,8 +107,10 @@ def _int(params: Mapping[str, str], name: str, default: int) -> int:
         value = int(params[name])
     except ValueError:
         value = -1
-    if value < 0:
-        raise BadQuery(f"{name} must be a non-negative integer, got {params[name]!r}")
+    if not 0 <= value < 2**63:  # SQLite's integers are 64-bit
+        raise BadQuery(
+            f"{name} must be a non-negative integer, got {params[name][:40]!r} (at most 2**63-1)"
+        )
     return value
 
 
@@ -246,7 +253,7 @@ class QueryAPI:
         if method == "POST":
             try:
                 spec = _json.loads(body or b"{}")
-            except _json.DecodeError as exc:
+            except ValueError as exc:
                 raise BadQuery(f"faults takes a JSON object or array: {exc}") from None
             specs = spec if isinstance(spec, list) else [spec]
             parsed = [_faults.parse(one) for one in specs]  # all valid, or none added

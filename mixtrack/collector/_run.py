@@ -11,10 +11,13 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any, TextIO
 
+from mixtrack.collector._access import is_loopback
 from mixtrack.collector._app import CollectorApp
 from mixtrack.collector._counting import CountingStore
+from mixtrack.collector._limits import ServerLimits
 from mixtrack.collector._server import CollectorServer
 from mixtrack.collector._sqlite import SqliteStore
 from mixtrack.collector._store import Store
@@ -32,6 +35,8 @@ def serve(
     tls_dir: str | None = None,
     count_only: bool = False,
     identity: str = "simplified",
+    project_id: str | None = None,
+    limits: ServerLimits | None = None,
     plan: str | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
@@ -48,12 +53,20 @@ def serve(
         print(f"mixtrack collector: {_db_problem(db, exc)}", file=err, flush=True)
         return 2
     try:
+        secrets = tuple(secrets)
+        loopback = is_loopback(host)
+        # Off this machine the query and control API is never open: without --secret it gets
+        # a key of its own, printed below.
+        access_key = None if loopback or secrets else token_urlsafe(18)
         app = CollectorApp(
             store,
             tokens=tokens,
             secrets=secrets,
             count_only=count_only,
             identity=identity,
+            project_id=project_id,
+            access_keys=(access_key,) if access_key else None,
+            loopback=loopback,
             plan=plan,
         )
         context = None
@@ -63,7 +76,7 @@ def serve(
             directory = Path(tls_dir or tempfile.mkdtemp(prefix="mixtrack-tls-"))
             local = local_tls(directory)
             context = local.context
-        server = CollectorServer(app, host, port, ssl_context=context)
+        server = CollectorServer(app, host, port, ssl_context=context, limits=limits)
     except OSError as exc:
         store.close()
         print(f"mixtrack collector: {_bind_problem(host, port, exc)}", file=err, flush=True)
@@ -81,8 +94,10 @@ def serve(
     try:
         server.start()
         storage = "counting only, nothing stored" if count_only else f"store: {db}"
-        print(f"mixtrack collector listening on {server.url} ({storage})", file=out)
+        print(f"mixtrack collector listening on {server.bound_url} ({storage})", file=out)
         print(f"live view: {server.live_url}", file=out)
+        if not loopback:
+            _warn_exposed(server.bound_url, access_key, err)
         if plan is not None:
             print(f"tracking plan: {plan} (events marked on or off plan)", file=out)
         if tls:
@@ -99,6 +114,26 @@ def serve(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _warn_exposed(url: str, access_key: str | None, err: TextIO) -> None:
+    if access_key is None:
+        print(
+            f"mixtrack collector: {url} is reachable from other machines; the query API, "
+            "live view and control endpoints need the --secret as Basic credentials",
+            file=err,
+            flush=True,
+        )
+        return
+    print(
+        f"mixtrack collector: WARNING: {url} is reachable from other machines and no --secret "
+        "was given: anyone who can reach it can send events to /track, /engage, /groups and "
+        "/import (with any token). The query API (/_mixtrack/...), the live view and the "
+        "control endpoints (reset, faults) need this access key as the Basic user name: "
+        f"{access_key}",
+        file=err,
+        flush=True,
+    )
 
 
 def _db_problem(db: str, exc: BaseException) -> str:

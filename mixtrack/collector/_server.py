@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import socket
@@ -20,7 +21,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from mixtrack.collector._app import HARD_BODY_LIMIT, CollectorApp
+from mixtrack.collector._app import BODY_REFUSED, CONTROL_BODY_LIMIT, CollectorApp
+from mixtrack.collector._limits import BUSY, Budget, Held, ServerLimits
+from mixtrack.collector._responses import REASONS
+from mixtrack.protocol.decode import endpoint_of, read_limit
 
 log = logging.getLogger("mixtrack.collector")
 
@@ -49,12 +53,28 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.leave()
 
+    def setup(self) -> None:
+        super().setup()
+        # An idle or half-sent request gives its thread back after this long.
+        self.connection.settimeout(self.server.limits.idle_timeout)
+
     def _run_app(self) -> None:
         path, _, query = self.path.partition("?")
-        self._declared = -1
-        body = self._body()
-        if body is None:
-            return
+        endpoint = endpoint_of(path)
+        limit = read_limit(endpoint) if endpoint else CONTROL_BODY_LIMIT
+        with self.server.budget.hold() as held:
+            outcome = self._body(limit, held)
+            if isinstance(outcome, bytes):
+                self._answer(path, query, outcome, None)
+            elif outcome == "too_large":
+                self.close_connection = True  # the rest of the body is never kept
+                self._answer(path, query, b"", outcome)
+                self._discard_rest()
+            else:
+                self.close_connection = True
+                self._send_plain(*outcome)
+
+    def _answer(self, path: str, query: str, body: bytes, refused: str | None) -> None:
         environ: dict[str, Any] = {
             "REQUEST_METHOD": self.command,
             "PATH_INFO": path,
@@ -63,7 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
             "SERVER_PORT": str(self.server.server_address[1]),
             "SERVER_PROTOCOL": self.request_version,
             "REMOTE_ADDR": self.client_address[0],
-            "CONTENT_LENGTH": str(len(body) if self._declared < 0 else self._declared),
+            "CONTENT_LENGTH": str(len(body)),
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "https" if self.server.tls else "http",
@@ -73,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
             "mixtrack.abort": self._abort,
+            BODY_REFUSED: refused,
         }
         for name, value in self.headers.items():
             key = "HTTP_" + name.upper().replace("-", "_")
@@ -98,28 +119,67 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.wfile.write(b"".join(head) + b"\r\n" + b"".join(chunks))
 
-    def _body(self) -> bytes | None:
+    def _body(self, limit: int, held: Held) -> bytes | str | tuple[int, str]:
+        """The body; ``"too_large"`` when it passes ``limit`` (read no further); or the
+        ``(status, message)`` to answer when it cannot be read."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            parts: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(parts)
-                parts.append(self.rfile.read(size))
-                self.rfile.readline()
+            return self._chunked_body(limit, held)
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            self.send_error(400, "bad Content-Length")
-            return None
-        if length > HARD_BODY_LIMIT:
-            # The app answers 413 from the declared length; the unread body closes the connection.
-            self._declared = length
-            self.close_connection = True
-            return b""
+            length = -1
+        if length < 0:
+            return 400, "Content-Length must be a non-negative integer"
+        if length > limit:
+            return "too_large"
+        if not held.take(length):
+            return BUSY
         return self.rfile.read(length) if length else b""
+
+    def _chunked_body(self, limit: int, held: Held) -> bytes | str | tuple[int, str]:
+        body = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip() or b"x", 16)
+            except ValueError:
+                return 400, "malformed chunked body: a chunk size is not a hex number"
+            if size < 0:
+                return 400, "malformed chunked body: negative chunk size"
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers, ignored
+                return bytes(body)
+            if len(body) + size > limit:
+                return "too_large"
+            if not held.take(size):
+                return BUSY
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                return 400, "the chunked body ended early"
+            body += chunk
+            self.rfile.readline(1024)
+
+    def _discard_rest(self) -> None:
+        """Read (and drop) what the client still sends for a moment, so that closing with
+        unread data (a TCP reset) does not destroy the answer before the client reads it."""
+        with contextlib.suppress(OSError, ValueError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(0.5)
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline and self.connection.recv(65536):
+                pass
+
+    def _send_plain(self, status: int, message: str) -> None:
+        payload = json.dumps({"code": status, "error": message, "status": REASONS[status]})
+        head = (
+            f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n"
+            + ("Retry-After: 1\r\n" if status == 503 else "")
+            + "\r\n"
+        )
+        self.wfile.write(head.encode() + payload.encode())
 
     def _abort(self, reset: bool) -> None:
         self._aborted = True
@@ -140,9 +200,17 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], app: CollectorApp, tls: ssl.SSLContext | None):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: CollectorApp,
+        tls: ssl.SSLContext | None,
+        limits: ServerLimits,
+    ):
         self.app = app
         self.tls = tls
+        self.limits = limits
+        self.budget = Budget(limits.max_buffered_bytes)
         self._busy = threading.Condition()
         self._in_flight = 0
         self._connections: set[socket.socket] = set()
@@ -152,9 +220,33 @@ class _HTTPServer(ThreadingHTTPServer):
                 self.socket, server_side=True, do_handshake_on_connect=False
             )
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
+    def process_request(self, request: Any, client_address: Any) -> None:
         with self._busy:
-            self._connections.add(request)
+            full = len(self._connections) >= self.limits.max_connections
+            if not full:
+                self._connections.add(request)
+        if full:
+            log.warning(
+                "refused a connection from %s: %d open", client_address, len(self._connections)
+            )
+            self._refuse(request)
+            return
+        super().process_request(request, client_address)
+
+    def _refuse(self, request: socket.socket) -> None:
+        if not isinstance(request, ssl.SSLSocket):  # a TLS client cannot read plain text
+            status, message = BUSY
+            body = json.dumps({"code": status, "error": message, "status": REASONS[status]})
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(
+                    f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                    f"Retry-After: 1\r\nConnection: close\r\nContent-Length: {len(body)}"
+                    f"\r\n\r\n{body}".encode()
+                )
+        self.shutdown_request(request)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             if isinstance(request, ssl.SSLSocket):
                 request.settimeout(10)
@@ -215,9 +307,11 @@ class CollectorServer:
         port: int = 8765,
         *,
         ssl_context: ssl.SSLContext | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         self.app = app
-        self._httpd = _HTTPServer((host, port), app, ssl_context)
+        self.limits = limits or ServerLimits()
+        self._httpd = _HTTPServer((host, port), app, ssl_context, self.limits)
         self.host = host
         self.port = int(self._httpd.server_address[1])
         self.scheme = "https" if ssl_context is not None else "http"
@@ -226,8 +320,16 @@ class CollectorServer:
 
     @property
     def url(self) -> str:
+        """Where a client on this machine reaches the collector."""
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"{self.scheme}://{host}:{self.port}"
+        if self.host == "::":
+            host = "::1"
+        return f"{self.scheme}://{_bracketed(host)}:{self.port}"
+
+    @property
+    def bound_url(self) -> str:
+        """The address really bound: ``http://0.0.0.0:8765`` is every interface."""
+        return f"{self.scheme}://{_bracketed(self.host or '0.0.0.0')}:{self.port}"
 
     @property
     def live_url(self) -> str:
@@ -265,3 +367,7 @@ class CollectorServer:
             self._thread.join(timeout)
         self.app.close()
         return drained
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

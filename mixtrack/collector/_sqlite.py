@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mixtrack.collector import _json, _profiles
+from mixtrack.collector import _profiles
 from mixtrack.collector._store import EventQuery, Rejection, StoredEvent, Written
 from mixtrack.collector._validate import Event, Update
+from mixtrack.protocol import json_values as _json
 from mixtrack.protocol.identity import Link, check_mode, clusters
 
 SCHEMA = """

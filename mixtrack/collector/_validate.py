@@ -18,7 +18,7 @@ import attrs
 
 from mixtrack._message import DENIED_IDS
 from mixtrack.collector._responses import FailedRecord
-from mixtrack.collector._wire import Malformed
+from mixtrack.protocol.json_values import Malformed
 
 TRACK_WINDOW = 5 * 24 * 3600
 FUTURE_SLACK = 3600

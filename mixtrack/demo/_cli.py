@@ -16,9 +16,14 @@ def register(subparsers: Any) -> None:
         description="Starts the local collector (SQLite), runs the example shop against it, "
         "drives a few hundred simulated visitors through it (browsing, the pricing_page_layout "
         "experiment, sign-ups, orders), then prints the live view URL, the exposure audit and "
-        "the experiment readout. Run it from a mixtrack checkout.",
+        "the experiment readout. Runs in any folder; leaves only the collector's SQLite file.",
     )
-    parser.add_argument("--shop", choices=["django", "flask"], default="django")
+    parser.add_argument(
+        "--shop",
+        choices=["django", "flask"],
+        default="django",
+        help="which example shop (django; flask needs pip install 'mixtrack[demo]')",
+    )
     parser.add_argument("--visitors", type=int, default=300)
     parser.add_argument("--port", type=int, default=8765, help="collector port (8765)")
     parser.add_argument("--db", default="mixtrack-demo.sqlite3", help="collector SQLite file")

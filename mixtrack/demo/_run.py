@@ -1,13 +1,17 @@
 """``mixtrack demo``: collector + example shop + simulated visitors, then the experiment audit.
 
-The Django shop ships in the package (:mod:`mixtrack.demo.shop`), so the default demo runs
-wherever ``mixtrack[django]`` is installed; ``--shop flask`` runs the Flask shop of a mixtrack
-checkout (``examples/flask_shop``).
+Both shops ship in the package: the Django one as :mod:`mixtrack.demo.shop`, the Flask one
+(``examples/flask_shop`` of the repository) as ``mixtrack.demo.flask_shop`` in the wheel, so
+the demo runs in any folder where ``mixtrack[demo]`` is installed (``mixtrack[django]`` is
+enough for the default). A failed run prints the shop's own last lines; nothing is left behind
+but the collector's database.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,30 +28,43 @@ from mixtrack._progress import ProgressBar
 from mixtrack.demo._traffic import Traffic, TrafficReport
 from mixtrack.errors import ConfigError
 
-__all__ = ["find_checkout", "run_demo"]
+__all__ = ["find_checkout", "run_demo", "shop_module"]
 
 TOKEN = "shop-demo-token"
 EXPERIMENT = "pricing_page_layout"
 
 
-def find_checkout(start: Path | None = None) -> Path:
-    """The mixtrack checkout holding ``examples/``, from ``start`` (default: cwd) upwards."""
-    here = (start or Path.cwd()).resolve()
+def find_checkout(start: Path | None = None) -> Path | None:
+    """The mixtrack checkout holding ``examples/``, from ``start`` (default: this package's
+    folder) upwards, or None when mixtrack is installed from a wheel."""
+    here = (start or Path(__file__).parent).resolve()
     for folder in (here, *here.parents):
         if (folder / "examples" / "SHOP.md").is_file():
             return folder
-    raise ConfigError(
-        "the Flask example shop lives in a mixtrack checkout: run `mixtrack demo --shop flask` "
-        "from the repository, where examples/SHOP.md is (the Django shop, the default, runs "
-        "anywhere)"
-    )
+    return None
 
 
-def _check_django() -> None:
-    try:
-        import django  # noqa: F401
-    except ImportError:
-        raise ConfigError("the demo shop needs Django: pip install 'mixtrack[django]'") from None
+#: The modules each shop needs, and the extra that installs them.
+_NEEDS = {"django": ("django",), "flask": ("flask", "flask_login")}
+
+
+def shop_module(shop: str) -> tuple[str, Path | None]:
+    """The module that serves ``shop`` and the folder to run it from (None: anywhere)."""
+    missing = [name for name in _NEEDS[shop] if importlib.util.find_spec(name) is None]
+    if missing:
+        extra = "mixtrack[django]" if shop == "django" else "mixtrack[demo]"
+        raise ConfigError(
+            f"the {shop} shop needs {', '.join(missing)}: pip install '{extra}' "
+            "(in a checkout, `make demo` sets up .venv-demo with both shops)"
+        )
+    if shop == "django":
+        return "mixtrack.demo.shop", None
+    if importlib.util.find_spec("mixtrack.demo.flask_shop") is not None:
+        return "mixtrack.demo.flask_shop", None  # installed from the wheel
+    root = find_checkout()
+    if root is None:
+        raise ConfigError("this mixtrack install has no Flask shop: pip install 'mixtrack[demo]'")
+    return "examples.flask_shop", root
 
 
 def _free_port(preferred: int) -> int:
@@ -61,11 +78,24 @@ def _free_port(preferred: int) -> int:
     raise OSError("no free port on 127.0.0.1")
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+def _log_tail(log_path: Path, lines: int = 15) -> str:
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join("  | " + line for line in text.splitlines()[-lines:])
+
+
+def _wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 90.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the example shop exited with status {process.returncode}")
+            raise RuntimeError(
+                f"the example shop exited with status {process.returncode}; its last lines:\n"
+                + _log_tail(log_path)
+            )
         try:
             if httpx.get(f"{url}/health", timeout=1, trust_env=False).status_code == 200:
                 return
@@ -75,20 +105,19 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 9
     raise RuntimeError(f"the example shop did not answer {url}/health within {timeout:.0f}s")
 
 
-def _start_shop(
-    root: Path | None, shop: str, port: int, api_host: str, log_path: Path
-) -> subprocess.Popen[bytes]:
+def _start_shop(shop: str, port: int, api_host: str, log_path: Path) -> subprocess.Popen[bytes]:
     # a fresh shop database each run, so the simulated visitors can sign up again
     shop_db = log_path.parent / "shop.sqlite3"
     env = {
         **os.environ,
         "MIXTRACK_API_HOST": api_host,
         "MIXTRACK_TOKEN": TOKEN,
-        "SHOP_DB": str(shop_db),
+        "SHOP_DB": str(shop_db),  # the Django shop's
+        "SHOP_DATABASE": str(shop_db),  # the Flask shop's
         "PYTHONUNBUFFERED": "1",
     }
+    module, root = shop_module(shop)
     log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the shop
-    module = "mixtrack.demo.shop" if shop == "django" else f"examples.{shop}_shop"
     return subprocess.Popen(
         [sys.executable, "-m", module, "--port", str(port)],
         cwd=root or log_path.parent,
@@ -139,23 +168,44 @@ def run_demo(
     out: TextIO = sys.stdout,
 ) -> int:
     """Runs the whole demo; returns the process exit code."""
+    shop_module(shop)  # a missing dependency is one line, before anything starts
+    folder = Path(tempfile.mkdtemp(prefix="mixtrack-demo-"))
+    try:
+        return _run(shop, visitors, port, db, wait, out, folder)
+    except BaseException:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(
+    shop: str, visitors: int, port: int, db: str, wait: bool, out: TextIO, folder: Path
+) -> int:
     from mixtrack.collector._app import CollectorApp
     from mixtrack.collector._server import CollectorServer
     from mixtrack.collector._sqlite import SqliteStore
 
-    root = find_checkout() if shop != "django" else None
-    if shop == "django":
-        _check_django()
-    log_path = Path(tempfile.mkdtemp(prefix="mixtrack-demo-")) / f"{shop}-shop.log"
+    log_path = folder / f"{shop}-shop.log"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     server = CollectorServer(CollectorApp(SqliteStore(db)), "127.0.0.1", _free_port(port)).start()
+    try:
+        return _drive(server, shop, visitors, db, wait, out, log_path)
+    finally:
+        server.stop(timeout=5)
+
+
+def _drive(
+    server: Any, shop: str, visitors: int, db: str, wait: bool, out: TextIO, log_path: Path
+) -> int:
     print(f"collector: {server.url} (SQLite: {db})", file=out)
     shop_port = _free_port(8000 if shop == "django" else 8001)
     shop_url = f"http://127.0.0.1:{shop_port}"
-    process = _start_shop(root, shop, shop_port, server.url, log_path)
+    process = _start_shop(shop, shop_port, server.url, log_path)
     try:
-        _wait_healthy(shop_url, process)
+        _wait_healthy(shop_url, process, log_path)
         print(f"example shop ({shop}): {shop_url}", file=out)
         print(f"simulating {visitors} visitors...", file=out, flush=True)
         bar = ProgressBar(visitors, "visitors", out)
@@ -171,7 +221,8 @@ def run_demo(
     print(_audit_text(server.url), file=out)
     if report.errors:
         print(
-            f"warning: {report.errors} requests to the shop failed (see {log_path})",
+            f"warning: {report.errors} requests to the shop failed; its last lines:\n"
+            + _log_tail(log_path),
             file=out,
         )
     out.flush()
@@ -182,7 +233,6 @@ def run_demo(
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
-    server.stop(timeout=5)
     return 0 if not report.errors else 1
 
 

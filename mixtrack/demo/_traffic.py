@@ -13,6 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import attrs
 import httpx
 
+# Simulated visitors stand for people: httpx's own User-Agent is on the crawler list, and
+# the web layer exposes no crawler.
+VISITOR_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+
 __all__ = ["Traffic", "TrafficReport", "simulate_visitor"]
 
 PRODUCTS = ("starter", "pro", "team", "enterprise")
@@ -124,7 +128,11 @@ class Traffic:
             rng = random.Random(self.seed * 100_003 + number)
             local = TrafficReport()
             with httpx.Client(
-                base_url=self.base_url, follow_redirects=True, timeout=30, trust_env=False
+                base_url=self.base_url,
+                follow_redirects=True,
+                timeout=30,
+                trust_env=False,
+                headers={"User-Agent": VISITOR_AGENT},
             ) as http:
                 try:
                     simulate_visitor(http, number, rng, local)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -30,7 +31,10 @@ class ExperimentStats:
 
     ``exposed`` events were handed to the client; ``held`` went into a request scope, where
     they were later ``exposed`` (commit) or ``discarded``. ``duplicates`` were already
-    exposed; ``excluded`` were ``expose()`` calls for users not in the experiment.
+    exposed (under this id or another id of the same person); ``excluded`` were
+    ``expose()`` calls for users not in the experiment; ``withheld`` were made in a request
+    that is not a person looking (a crawler, an opt-out, a page loaded in the background:
+    see :meth:`RequestScope.withhold`), which touch neither the ledger nor the client.
     ``ledger_errors`` counts backend failures, ``ledger_fallbacks`` the operations served
     by the fallback policy; ``provider_errors`` evaluations that raised (served as "not in
     experiment"); ``send_errors`` exposures the client refused.
@@ -42,6 +46,7 @@ class ExperimentStats:
     discarded: int = 0
     duplicates: int = 0
     excluded: int = 0
+    withheld: int = 0
     provider_errors: int = 0
     send_errors: int = 0
     ledger_errors: int = 0
@@ -112,10 +117,15 @@ class Experiments:
         distinct_id: str,
         experiment: str,
         attributes: Mapping[str, Any] | None = None,
+        *,
+        identities: Sequence[str] = (),
     ) -> Variant:
         """Evaluate ``experiment`` for ``distinct_id``; sends nothing.
 
-        ``attributes`` go to the provider for targeting. A provider error is logged,
+        ``attributes`` go to the provider for targeting. ``identities`` are the person's
+        other ids (the anonymous ``$device:<id>`` of a logged-in user): the exposure is the
+        first only if none of them was exposed, the ledger records them all, and with
+        ``sticky`` the variant is the one first shown under any of them. A provider error is logged,
         counted and served as "not in experiment": it never reaches the page.
 
         >>> pro = {"plan": "pro"}
@@ -135,14 +145,20 @@ class Experiments:
             )
             self._count("provider_errors")
             assignment = Assignment(None, reason="provider error")
+        others = tuple(dict.fromkeys(i for i in identities if i and i != distinct_id))
         if self.sticky and assignment.in_experiment:
-            recorded = self._recorded(distinct_id, experiment)
+            recorded = self._recorded(distinct_id, experiment, others)
             if recorded is not None and recorded.variant != assignment.variant:
                 assignment = attrs.evolve(
                     assignment, variant=recorded.variant, value=recorded.value, reason="sticky"
                 )
         self._count("variants")
-        return Variant(experiment, distinct_id, assignment, self._expose)
+        return Variant(experiment, distinct_id, assignment, self._exposer(others))
+
+    def _exposer(self, others: tuple[str, ...]) -> Callable[[Variant], bool]:
+        if not others:
+            return self._expose
+        return functools.partial(self._expose, others=others)
 
     def shown(
         self,
@@ -150,6 +166,8 @@ class Experiments:
         experiment: str,
         variant: str,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        identities: Sequence[str] = (),
     ) -> Variant:
         """The ``variant`` a page showed ``distinct_id``, ready to :meth:`Variant.expose`.
 
@@ -163,7 +181,7 @@ class Experiments:
         True
         """
         _check_name("variant name", variant)
-        current = self.variant(distinct_id, experiment)
+        current = self.variant(distinct_id, experiment, identities=identities)
         if not current.in_experiment:
             return current
         assignment = attrs.evolve(
@@ -172,18 +190,29 @@ class Experiments:
             value=current.value if current.name == variant else None,
             metadata={**current.metadata, **(metadata or {})},
         )
-        return Variant(experiment, distinct_id, assignment, self._expose)
+        return Variant(experiment, distinct_id, assignment, current._exposer)
 
     def _linked(self, distinct_id: str) -> str | None:
         return self._guard.get(link_key(distinct_id))
 
-    def _recorded(self, distinct_id: str, experiment: str) -> Record | None:
+    def _recorded(
+        self, distinct_id: str, experiment: str, others: tuple[str, ...] = ()
+    ) -> Record | None:
         text = self._guard.get(exposure_key(distinct_id, experiment))
         if text is None:
-            anon_id = self._linked(distinct_id)
-            if anon_id is not None:
-                text = self._guard.get(exposure_key(anon_id, experiment))
+            text = self._recorded_elsewhere(distinct_id, experiment, others)
         return Record.decode(text) if text is not None else None
+
+    def _recorded_elsewhere(
+        self, distinct_id: str, experiment: str, others: tuple[str, ...]
+    ) -> str | None:
+        """The record of an exposure under the person's linked or other ids, if any."""
+        anon_id = self._linked(distinct_id)
+        for other in (anon_id, *others) if anon_id is not None else others:
+            text = self._guard.get(exposure_key(other, experiment))
+            if text is not None:
+                return text
+        return None
 
     # -- identity -----------------------------------------------------------------------
 
@@ -206,13 +235,17 @@ class Experiments:
 
     # -- exposure -----------------------------------------------------------------------
 
-    def _expose(self, variant: Variant) -> bool:
+    def _expose(self, variant: Variant, others: tuple[str, ...] = ()) -> bool:
         name = variant.name
         if name is None or not variant.in_experiment:
             self._count("excluded")
             return False
-        anon_id = self._linked(variant.distinct_id)
-        if anon_id is not None and self._guard.get(exposure_key(anon_id, variant.experiment)):
+        scope = self._scope.get()
+        if scope is not None and scope.withholding:
+            scope.keep(variant)
+            self._count("withheld")
+            return False
+        if self._recorded_elsewhere(variant.distinct_id, variant.experiment, others):
             self._count("duplicates")
             return False
         key = exposure_key(variant.distinct_id, variant.experiment)
@@ -220,6 +253,13 @@ class Experiments:
         if not self._guard.add(key, record):
             self._count("duplicates")
             return False
+        # The person's other ids are recorded too, so whichever id a later request carries
+        # (another worker, a login that skipped the middleware) finds this exposure.
+        also = tuple(
+            exposure_key(other, variant.experiment)
+            for other in others
+            if self._guard.add(exposure_key(other, variant.experiment), record)
+        )
         metadata = variant.metadata
         held = Held(
             Exposure(
@@ -233,8 +273,8 @@ class Experiments:
             ),
             key,
             record,
+            also,
         )
-        scope = self._scope.get()
         if scope is not None and scope.hold(held):
             self._count("held")
             return True
@@ -250,13 +290,17 @@ class Experiments:
                 held.exposure.experiment,
             )
             self._count("send_errors")
-            self._guard.release(held.key, held.record)
+            self._release_keys(held)
             return False
         self._count("exposed")
         return True
 
+    def _release_keys(self, held: Held) -> None:
+        for key in (held.key, *held.also):
+            self._guard.release(key, held.record)
+
     def _release(self, held: Held) -> None:
-        self._guard.release(held.key, held.record)
+        self._release_keys(held)
         self._count("discarded")
 
     def request_scope(self) -> RequestScope:

@@ -12,6 +12,7 @@ from types import TracebackType
 import attrs
 
 from mixtrack.exposure._exposure import Exposure
+from mixtrack.exposure._variant import Variant
 
 __all__ = ["RequestScope"]
 
@@ -25,6 +26,7 @@ class Held:
     exposure: Exposure
     key: str
     record: str
+    also: tuple[str, ...] = ()  # the same record under the person's other ids
 
 
 class RequestScope:
@@ -60,6 +62,39 @@ class RequestScope:
         self._lock = threading.Lock()
         self._state = "open"
         self._token: Token[RequestScope | None] | None = None
+        self._withholding = False
+        self._deferring = False
+        self._kept: list[Variant] = []
+
+    def withhold(self, *, keep: bool = False) -> None:
+        """Expose nothing in this scope: the request is not a person looking at the page.
+
+        Exposures made inside then touch neither the ledger nor the client (a crawler, an
+        opted-out visitor). With ``keep``, the variants are kept in :attr:`kept` (a page
+        loaded in the background, exposed later if it is shown).
+        """
+        with self._lock:
+            self._withholding = True
+            self._deferring = keep
+
+    @property
+    def withholding(self) -> bool:
+        """True after :meth:`withhold`."""
+        return self._withholding
+
+    def keep(self, variant: Variant) -> None:
+        """Remember a withheld variant, when :meth:`withhold` asked to keep them."""
+        with self._lock:
+            if self._deferring and all(
+                kept.experiment != variant.experiment for kept in self._kept
+            ):
+                self._kept.append(variant)
+
+    @property
+    def kept(self) -> tuple[Variant, ...]:
+        """The variants withheld with ``keep``, one per experiment, first shown first."""
+        with self._lock:
+            return tuple(self._kept)
 
     @property
     def exposures(self) -> tuple[Exposure, ...]:

@@ -2,17 +2,28 @@
 
 Exit codes: 0 when every row was imported; 1 when some row was refused (``--allow-rejected``
 accepts that) or some chunk could not be delivered (run the same command again to resume);
-2 on a usage problem, such as a CSV header without the event, distinct_id or time column.
+2 on a usage problem, such as a CSV header without the event, distinct_id or time column, an
+undecodable byte, or an ``--api-host`` that cannot be reached; 130 when stopped by Ctrl-C
+(the checkpoint is saved: the same command resumes).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
-from typing import Any
+import threading
+from contextlib import ExitStack
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from mixtrack.importer import ColumnMap, ImportSummary
 
 __all__ = ["register"]
+
+_LINES_SHOWN = 20
 
 
 def register(subparsers: Any) -> None:
@@ -91,14 +102,35 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="exit 0 even when some rows were refused",
     )
+    parser.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="the file's text encoding, e.g. cp1252 or latin-1 for a CSV saved by Excel (utf-8)",
+    )
+    parser.add_argument(
+        "--rejected",
+        metavar="FILE",
+        help="write the refused rows to FILE as they are in the input (with the CSV header), "
+        "to fix and import again",
+    )
+    parser.add_argument(
+        "--max-elapsed",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="give up on a chunk the collector has not accepted after this long (600); "
+        "the same command resumes it",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from mixtrack.errors import MixtrackError
-    from mixtrack.importer import ColumnMap, import_file
+    from mixtrack.errors import ConfigError, MixtrackError
+    from mixtrack.importer import ColumnMap
+    from mixtrack.importer._reach import check_reachable
     from mixtrack.importer._rows import parse_column_types
+    from mixtrack.importer._text import check_encoding
 
     if not args.token:
         print("mixtrack import: no token: pass --token or set MIXTRACK_TOKEN", file=sys.stderr)
@@ -124,25 +156,79 @@ def run(args: argparse.Namespace) -> int:
             delimiter=delimiter,
             column_types=parse_column_types(args.column_types),
             infer_types=not args.no_infer_types,
+            encoding=args.encoding,
         )
-        summary = import_file(
-            args.file,
-            token=args.token,
-            api_host=args.api_host,
-            api_secret=args.api_secret,
-            service_account=account,
-            project_id=args.project_id,
-            fmt=args.format,
-            columns=columns,
-            batch_size=args.batch_size,
-            workers=args.workers,
-            checkpoint=args.checkpoint,
-            resume=not args.restart,
-            progress=None if args.quiet else sys.stderr,
-        )
-    except MixtrackError as exc:
+        check_encoding(args.encoding)
+        if not os.path.isfile(args.file):
+            raise ConfigError(f"no such file: {args.file}")
+        check_reachable(args.api_host)
+        with ExitStack() as stack:
+            rejected_to = None
+            if args.rejected:
+                rejected_to = stack.enter_context(open(args.rejected, "w", encoding=args.encoding))
+            stop = stack.enter_context(_stop_on_interrupt())
+            summary = _import(args, columns, account, rejected_to, stop)
+    except (MixtrackError, OSError) as exc:
         print(f"mixtrack import: {exc}", file=sys.stderr)
         return 2
+    return _report(summary, args)
+
+
+def _import(
+    args: argparse.Namespace,
+    columns: ColumnMap,
+    account: tuple[str, str] | None,
+    rejected_to: TextIO | None,
+    stop: threading.Event,
+) -> ImportSummary:
+    from mixtrack.importer import import_file
+
+    return import_file(
+        args.file,
+        token=args.token,
+        api_host=args.api_host,
+        api_secret=args.api_secret,
+        service_account=account,
+        project_id=args.project_id,
+        fmt=args.format,
+        columns=columns,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        checkpoint=args.checkpoint,
+        resume=not args.restart,
+        progress=None if args.quiet else sys.stderr,
+        max_elapsed=args.max_elapsed,
+        stop=stop,
+        rejected_to=rejected_to,
+    )
+
+
+class _stop_on_interrupt:
+    """The first Ctrl-C sets the event (the import stops after the requests in flight, the
+    checkpoint saved); a second one leaves at once, which the atomic checkpoint allows."""
+
+    def __enter__(self) -> threading.Event:
+        self.event = threading.Event()
+        self.previous = signal.signal(signal.SIGINT, self._interrupt)
+        return self.event
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self.previous)
+
+    def _interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if self.event.is_set():
+            print("\nmixtrack import: stopped", file=sys.stderr, flush=True)
+            os._exit(130)
+        self.event.set()
+        print(
+            "\nmixtrack import: stopping after the requests in flight (Ctrl-C again to leave "
+            "at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _report(summary: ImportSummary, args: argparse.Namespace) -> int:
     print(f"rows read:        {summary.rows:,}")
     if summary.skipped_rows:
         print(
@@ -159,8 +245,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"rejected:         {summary.rejected:,}")
     for reason, count in list(summary.reasons.items())[:10]:
         print(f"  {count:>8,}  {reason}")
+    for refused in summary.refused[:_LINES_SHOWN]:
+        print(f"refused: line {refused.line}: {refused.reason}")
+    if summary.rejected > _LINES_SHOWN and not args.rejected:
+        print(f"(first {_LINES_SHOWN} refused rows shown; --rejected FILE writes them all out)")
+    if args.rejected and summary.rejected:
+        print(f"refused rows written to {args.rejected}: fix them there and import that file")
     for error in summary.errors:
         print(f"not delivered: {error}")
+    if summary.interrupted:
+        print(
+            f"mixtrack import: interrupted; {summary.imported_now:,} events imported in this run, "
+            f"checkpoint saved in {summary.checkpoint}: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
     if not summary.ok:
         print("some chunks were not delivered: run the same command again to resume")
         return 1

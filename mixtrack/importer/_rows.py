@@ -2,7 +2,8 @@
 
 A row becomes ``{"event", "properties": {"token", "distinct_id", "time", "$insert_id", ...}}``
 or a reason why it cannot. Rows without a ``$insert_id`` get one derived from their content
-and position, so importing the same file twice (or resuming) never duplicates an event.
+alone, so importing the same file twice, resuming, or importing a fixed copy of it stores
+each event once (identical rows are one event).
 
 CSV files may be separated by ``,``, ``;``, tabs or ``|``: the delimiter is detected from the
 start of the file unless one is given. Cells are typed (see :func:`infer_cell`), or as
@@ -14,7 +15,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +32,7 @@ from mixtrack._message import (
     event_time_ms,
 )
 from mixtrack.errors import ConfigError, ValidationError
+from mixtrack.importer._text import CsvRecord, csv_records, sample_and_lines, text_lines
 
 __all__ = [
     "COLUMN_TYPES",
@@ -39,6 +40,7 @@ __all__ = [
     "Row",
     "count_rows",
     "csv_dialect",
+    "csv_header",
     "infer_cell",
     "parse_column_types",
     "read_rows",
@@ -75,19 +77,20 @@ class ColumnMap:
     #: columns are inferred by :func:`infer_cell` unless ``infer_types`` is False.
     column_types: Mapping[str, str] = attrs.field(factory=dict)
     infer_types: bool = True
+    #: the file's text encoding, e.g. ``"cp1252"`` for a CSV saved by Excel on Windows
+    encoding: str = "utf-8"
 
 
 @attrs.frozen
 class Row:
-    """One input row: its number (1-based), and a message or the reason it has none."""
+    """One input row: its number (1-based), and a message or the reason it has none; the
+    line of the file it starts on and its text there (to write a refused row out again)."""
 
     number: int
     message: dict[str, Any] | None
     reason: str | None = None
-
-
-def _open_text(path: Path) -> io.TextIOWrapper:
-    return open(path, encoding="utf-8-sig", newline="")
+    line: int = 0
+    raw: str = ""
 
 
 def parse_column_types(text: str) -> dict[str, str]:
@@ -165,19 +168,19 @@ def csv_dialect(sample: str, delimiter: str | None = None) -> type[csv.Dialect] 
         return csv.excel
 
 
-def _csv_reader(file: io.TextIOWrapper, columns: ColumnMap) -> tuple[csv.DictReader[str], str]:
-    sample = file.read(64 * 1024)
-    file.seek(0)
+def _csv_file(path: Path, columns: ColumnMap) -> tuple[Iterator[CsvRecord], str]:
+    sample, lines = sample_and_lines(text_lines(path, columns.encoding))
     dialect = csv_dialect(sample, columns.delimiter)
-    return csv.DictReader(file, dialect=dialect), str(dialect.delimiter)
+    return csv_records(lines, dialect), str(dialect.delimiter)
 
 
 def count_rows(path: Path, fmt: Format, columns: ColumnMap | None = None) -> int:
-    """How many rows a file has (for the progress bar)."""
-    with _open_text(path) as file:
-        if fmt == "csv":
-            return sum(1 for _ in _csv_reader(file, columns or ColumnMap())[0])
-        return sum(1 for line in file if line.strip())
+    """How many rows a file has (for the progress bar); the first undecodable byte raises
+    :class:`~mixtrack.errors.ConfigError`, before anything is sent."""
+    columns = columns or ColumnMap()
+    if fmt == "csv":
+        return max(sum(1 for _ in _csv_file(path, columns)[0]) - 1, 0)
+    return sum(1 for _, text in text_lines(path, columns.encoding) if text.strip())
 
 
 def _check_header(fields: Sequence[str] | None, columns: ColumnMap, delimiter: str) -> None:
@@ -206,43 +209,68 @@ def read_rows(path: Path, fmt: Format, columns: ColumnMap, token: str) -> Iterat
     Raises :class:`~mixtrack.errors.ConfigError` before the first row when a CSV header lacks
     a required column (naming the header it found).
     """
-    with _open_text(path) as file:
-        if fmt == "csv":
-            reader, delimiter = _csv_reader(file, columns)
-            _check_header(reader.fieldnames, columns, delimiter)
-            unknown = sorted(set(columns.column_types) - set(reader.fieldnames or ()))
-            if unknown:
-                raise ConfigError(
-                    f"--column-types names {', '.join(map(repr, unknown))}, not in the CSV "
-                    f"header: {', '.join(repr(f) for f in reader.fieldnames or ())}"
-                )
-            for number, record in enumerate(reader, start=1):
-                cells = {k: v for k, v in record.items() if k}
-                try:
-                    typed = _type_cells(cells, columns)
-                except ValidationError as exc:
-                    yield Row(number, None, str(exc))
-                    continue
-                yield _row(number, typed, columns, token)
-            return
-        number = 0
-        for line in file:
-            if not line.strip():
-                continue
-            number += 1
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Row(number, None, f"not valid JSON: {exc.msg}")
-                continue
-            if not isinstance(doc, dict):
-                yield Row(number, None, f"expected a JSON object, got {type(doc).__name__}")
-                continue
-            if isinstance(doc.get("properties"), dict) and "event" in doc:
-                flat = {**doc["properties"], columns.event: doc["event"]}
-                yield _row(number, flat, attrs.evolve(columns, properties=None), token)
-            else:
-                yield _row(number, doc, columns, token)
+    if fmt == "csv":
+        yield from _csv_rows(path, columns, token)
+        return
+    number = 0
+    for line, text in text_lines(path, columns.encoding):
+        if not text.strip():
+            continue
+        number += 1
+        raw = text.rstrip("\r\n")
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Row(number, None, f"not valid JSON: {exc.msg}", line, raw)
+            continue
+        if not isinstance(doc, dict):
+            reason = f"expected a JSON object, got {type(doc).__name__}"
+            yield Row(number, None, reason, line, raw)
+            continue
+        if isinstance(doc.get("properties"), dict) and "event" in doc:
+            flat = {**doc["properties"], columns.event: doc["event"]}
+            row = _row(number, flat, attrs.evolve(columns, properties=None), token)
+        else:
+            row = _row(number, doc, columns, token)
+        yield attrs.evolve(row, line=line, raw=raw)
+
+
+def csv_header(path: Path, columns: ColumnMap) -> str:
+    """The header line of a CSV file as it is written there (for a file of refused rows)."""
+    for record in _csv_file(path, columns)[0]:
+        return record.raw
+    return ""
+
+
+def _csv_rows(path: Path, columns: ColumnMap, token: str) -> Iterator[Row]:
+    records, delimiter = _csv_file(path, columns)
+    header = next(records, None)
+    fields = header.cells if header is not None else None
+    _check_header(fields, columns, delimiter)
+    assert fields is not None
+    unknown = sorted(set(columns.column_types) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"--column-types names {', '.join(map(repr, unknown))}, not in the CSV "
+            f"header: {', '.join(repr(f) for f in fields)}"
+        )
+    for number, record in enumerate(records, start=1):
+        raw = record.raw.rstrip("\r\n")
+        if record.cells is None or record.runs_over_rows(len(fields), delimiter):
+            reason = record.error or (
+                f"a quoted cell runs from line {record.line} to line {record.last_line} and "
+                "takes in the rows there: is a closing quote missing?"
+            )
+            yield Row(number, None, reason, record.line, raw)
+            continue
+        padded: list[str | None] = [*record.cells, *[None] * (len(fields) - len(record.cells))]
+        cells = {name: value for name, value in zip(fields, padded, strict=False) if name}
+        try:
+            typed = _type_cells(cells, columns)
+        except ValidationError as exc:
+            yield Row(number, None, str(exc), record.line, raw)
+            continue
+        yield attrs.evolve(_row(number, typed, columns, token), line=record.line, raw=raw)
 
 
 def _type_cells(record: Mapping[str, str | None], columns: ColumnMap) -> dict[str, Any]:
@@ -293,7 +321,10 @@ def _parse_time(value: Any, time_format: str) -> int:
 def _row(number: int, record: Mapping[str, Any], columns: ColumnMap, token: str) -> Row:
     try:
         event = check_event_name(record.get(columns.event))
-        distinct_id = coerce_distinct_id(record.get(columns.distinct_id))
+        raw_id = record.get(columns.distinct_id)
+        if raw_id is None:
+            raise ValidationError(f"no distinct_id in column {columns.distinct_id!r}")
+        distinct_id = coerce_distinct_id(raw_id)
         raw_time = record.get(columns.time)
         if raw_time is None:
             raise ValidationError(f"no time in column {columns.time!r}")
@@ -314,7 +345,7 @@ def _row(number: int, record: Mapping[str, Any], columns: ColumnMap, token: str)
         if insert_id is None:
             digest = hashlib.sha256(
                 json.dumps(
-                    [number, event, distinct_id, when, properties], sort_keys=True, default=str
+                    [event, distinct_id, when, properties], sort_keys=True, default=str
                 ).encode()
             ).hexdigest()
             insert_id = digest[:32]

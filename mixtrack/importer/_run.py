@@ -4,20 +4,22 @@ Each chunk is delivered by the same sender as the clients' (:mod:`mixtrack._deli
 same retries and backoff, one probe at a time while the collector is down (the workers share
 one circuit), 413 splits, and the same log lines.
 
-The file is cut into chunks of ``batch_size`` rows; chunk *k* is always the same rows, so a
-checkpoint can list the chunks done and a resumed run skips them. A chunk that failed (retry
-budget spent) is not marked done: run the same command again to resume. Records of a chunk that
-was only half answered are sent again with the same ``$insert_id`` and Mixpanel keeps one copy.
+The file is cut into chunks of ``batch_size`` rows and the checkpoint lists the chunks done by
+a digest of their content, not their position: a resumed run skips the chunks whose rows are
+unchanged and sends the others, so a file fixed after a refusal resumes instead of being
+refused. Every event's ``$insert_id`` is derived from its content (or given), so a row sent
+again, in a half-answered chunk or a changed one, is stored once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,10 +33,18 @@ from mixtrack._retry import Backoff, Circuit
 from mixtrack._wire import Records, dumps, split_records
 from mixtrack._worker import drive
 from mixtrack.errors import ConfigError
-from mixtrack.importer._rows import ColumnMap, Format, Row, count_rows, read_rows
+from mixtrack.importer._rows import ColumnMap, Format, Row, count_rows, csv_header, read_rows
 from mixtrack.transport import HttpxTransport, Transport
 
-__all__ = ["ImportSummary", "import_file"]
+__all__ = ["ImportSummary", "RefusedRow", "import_file"]
+
+
+@attrs.frozen
+class RefusedRow:
+    """A row that was not imported: the line it starts on and why."""
+
+    line: int
+    reason: str
 
 
 @attrs.frozen
@@ -57,10 +67,15 @@ class ImportSummary:
     errors: list[str] = attrs.field(factory=list)
     imported_before: int = 0
     rejected_before: int = 0
+    #: refused rows by line, in file order (the first :data:`REFUSED_KEPT`)
+    refused: list[RefusedRow] = attrs.field(factory=list)
+    #: the run was stopped (Ctrl-C) before every chunk was sent; the checkpoint holds the rest
+    interrupted: bool = False
+    checkpoint: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.failed_chunks == 0
+        return self.failed_chunks == 0 and not self.interrupted
 
     @property
     def imported_now(self) -> int:
@@ -73,61 +88,113 @@ class ImportSummary:
         return self.rejected - self.rejected_before
 
 
+#: Refused rows listed in a summary; the rest are counted in ``reasons`` (and written to
+#: ``rejected_to`` whole).
+REFUSED_KEPT = 1000
+_SAVE_EVERY = 1.0  # seconds between checkpoint writes; a lost second is resent, stored once
+
+
+@attrs.define
+class _Chunk:
+    """What the checkpoint remembers of a chunk that was answered."""
+
+    imported: int
+    refused: dict[int, str]  # position in the chunk -> reason
+
+
 class _Checkpoint:
-    """Chunks done so far, kept in a JSON file replaced atomically after each chunk."""
+    """Chunks answered so far, by content digest, in a JSON file replaced atomically."""
 
-    def __init__(self, path: Path, source: Path, batch_size: int, *, resume: bool) -> None:
+    VERSION = 2
+
+    def __init__(self, path: Path, *, resume: bool) -> None:
         self.path = path
-        stat = source.stat()
-        self.identity = {
-            "source": str(source.resolve()),
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "batch_size": batch_size,
-        }
-        self.done: set[int] = set()
-        self.imported = self.rejected = 0
-        self.reasons: Counter[str] = Counter()
-        if resume and path.exists():
+        self.chunks: dict[str, _Chunk] = {}
+        self._saved = 0.0
+        if not (resume and path.exists()):
+            return
+        try:
             state = json.loads(path.read_text())
-            if {k: state.get(k) for k in self.identity} != self.identity:
-                raise ConfigError(
-                    f"checkpoint {path} belongs to another file or batch size "
-                    f"({state.get('source')}, batch size {state.get('batch_size')}); "
-                    "delete it or pass --restart"
-                )
-            self.done = set(state["done"])
-            self.imported, self.rejected = state["imported"], state["rejected"]
-            self.reasons.update(state["reasons"])
+            if state.get("version") != self.VERSION:
+                return  # chunks named by position: send again, stored once by $insert_id
+            for digest, chunk in state["chunks"].items():
+                refused = {int(k): str(v) for k, v in chunk["refused"].items()}
+                self.chunks[digest] = _Chunk(int(chunk["imported"]), refused)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(
+                f"checkpoint {path} cannot be read ({exc}): delete it or pass --restart"
+            ) from None
 
-    def record(self, chunk: int, imported: int, reasons: Sequence[str]) -> None:
-        self.done.add(chunk)
-        self.imported += imported
-        self.rejected += len(reasons)
-        self.reasons.update(reasons)
+    def record(self, digest: str, chunk: _Chunk) -> None:
+        self.chunks[digest] = chunk
+        if time.monotonic() - self._saved >= _SAVE_EVERY:
+            self.save()
+
+    def save(self) -> None:
         state = {
-            **self.identity,
-            "done": sorted(self.done),
-            "imported": self.imported,
-            "rejected": self.rejected,
-            "reasons": dict(self.reasons),
+            "version": self.VERSION,
+            "chunks": {d: attrs.asdict(c) for d, c in self.chunks.items()},
         }
         temporary = self.path.with_suffix(self.path.suffix + ".tmp")
         temporary.write_text(json.dumps(state))
         os.replace(temporary, self.path)
+        self._saved = time.monotonic()
 
 
-def _chunks(rows: Iterator[Row], size: int) -> Iterator[tuple[int, list[Row]]]:
+def _digest(rows: list[Row]) -> str:
+    content = hashlib.sha256()
+    for row in rows:
+        content.update(dumps(row.message) if row.message is not None else row.raw.encode())
+        content.update(b"\n")
+    return content.hexdigest()
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
     chunk: list[Row] = []
-    number = 0
     for row in rows:
         chunk.append(row)
         if len(chunk) == size:
-            yield number, chunk
-            number += 1
+            yield chunk
             chunk = []
     if chunk:
-        yield number, chunk
+        yield chunk
+
+
+class _Tally:
+    """This run's counts and refused rows, shared by the delivery threads."""
+
+    def __init__(self, rejected_to: TextIO | None) -> None:
+        self.lock = threading.Lock()
+        self.rows = self.skipped = self.failed = 0
+        self.imported = self.rejected = 0
+        self.imported_before = self.rejected_before = 0
+        self.reasons: Counter[str] = Counter()
+        self.refused: list[RefusedRow] = []
+        self.errors: list[str] = []
+        self.rejected_to = rejected_to
+        # Chunks finish in any order; refused rows are written in file order, so rows of a
+        # chunk wait here until the chunks before it have finished (a few chunks at most).
+        self._waiting: dict[int, list[str]] = {}
+        self._next = 0
+
+    def refuse(self, index: int, rows: list[Row], refused: dict[int, str]) -> None:
+        """Books chunk ``index`` (every chunk, once, even with nothing refused)."""
+        for position in sorted(refused):
+            self.reasons[refused[position]] += 1
+            if len(self.refused) < REFUSED_KEPT:
+                self.refused.append(RefusedRow(rows[position].line, refused[position]))
+        self._waiting[index] = [rows[position].raw for position in sorted(refused)]
+        while self._next in self._waiting:
+            self._write(self._waiting.pop(self._next))
+            self._next += 1
+
+    def close(self) -> None:
+        for index in sorted(self._waiting):
+            self._write(self._waiting.pop(index))
+
+    def _write(self, raws: list[str]) -> None:
+        if self.rejected_to is not None:
+            self.rejected_to.writelines(raw + "\n" for raw in raws)
 
 
 def import_file(
@@ -150,13 +217,19 @@ def import_file(
     max_backoff: float = 60.0,
     max_elapsed: float = 600.0,
     backoff_initial: float = 2.0,
+    stop: threading.Event | None = None,
+    rejected_to: TextIO | None = None,
 ) -> ImportSummary:
     """Imports a NDJSON or CSV file of historical events through ``/import``.
 
+    ``stop``: set it (from a signal handler, say) to end the run after the requests in flight,
+    with the checkpoint saved. ``rejected_to``: refused rows are written there as they were in
+    the file (after the header, for CSV), ready to be fixed and imported again.
+
     >>> summary = import_file("history.ndjson", token="PROJECT_TOKEN", api_secret="SECRET",
     ...                       api_host="http://127.0.0.1:8765")  # doctest: +SKIP
-    >>> summary.imported, summary.rejected, summary.reasons  # doctest: +SKIP
-    (19998, 2, {"properties.time: 'properties.time' is invalid": 2})
+    >>> summary.imported, summary.rejected, summary.refused[0]  # doctest: +SKIP
+    (19998, 2, RefusedRow(line=17, reason="no time in column 'time'"))
     """
     source = Path(path)
     if not source.is_file():
@@ -175,60 +248,91 @@ def import_file(
         backoff_initial=backoff_initial,
     )
     circuit = Circuit(Backoff.of(config))
-    state = _Checkpoint(
-        Path(checkpoint or f"{source}.mixtrack-checkpoint"), source, batch_size, resume=resume
-    )
-    sender = transport or HttpxTransport(max_connections=workers)
     columns = columns or ColumnMap()
+    stop = stop or threading.Event()
     bar = ProgressBar(count_rows(source, fmt, columns), "rows", progress)
-    before = (state.imported, state.rejected)
+    state = _Checkpoint(Path(checkpoint or f"{source}.mixtrack-checkpoint"), resume=resume)
+    if rejected_to is not None and fmt == "csv":
+        rejected_to.write(csv_header(source, columns).rstrip("\r\n") + "\n")
+    sender = transport or HttpxTransport(max_connections=workers)
     started = time.monotonic()
-    lock = threading.Lock()
-    counts = {"rows": 0, "skipped": 0, "failed": 0}
-    errors: list[str] = []
+    tally = _Tally(rejected_to)
 
-    def run_chunk(number: int, chunk: list[Row]) -> None:
-        reasons = [f"row {row.number}: {row.reason}" for row in chunk if row.message is None]
-        messages = [row.message for row in chunk if row.message is not None]
-        imported, refused, failure = _deliver(config, sender, circuit, messages)
-        if failure:
-            with lock:
-                counts["failed"] += 1
-                rows = f"rows {chunk[0].number}-{chunk[-1].number}"
-                errors.append(f"chunk {number} ({rows}): {failure}")
-            return
-        with lock:
-            state.record(number, imported, [*_summarise(reasons), *refused])
+    def say(text: str) -> None:
+        with tally.lock:
+            bar.say(text)
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mixtrack-import") as pool:
-        running: set[Future[None]] = set()
-        for number, chunk in _chunks(read_rows(source, fmt, columns, token), batch_size):
-            counts["rows"] += len(chunk)
-            if number in state.done:
-                counts["skipped"] += len(chunk)
-                continue
-            while len(running) >= workers * 2:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
+    def run_chunk(index: int, digest: str, chunk: list[Row]) -> None:
+        local = {i: row.reason or "" for i, row in enumerate(chunk) if row.message is None}
+        sent = [i for i, row in enumerate(chunk) if row.message is not None]
+        messages = [chunk[i].message for i in sent]
+        imported, refused, failure = _deliver(config, sender, circuit, messages, stop, say)
+        with tally.lock:
+            if failure:
+                tally.failed += 1
+                tally.errors.append(f"lines {chunk[0].line}-{chunk[-1].line}: {failure}")
+                tally.refuse(index, chunk, {})
+                return
+            answered = {**local, **{sent[i]: reason for i, reason in refused.items()}}
+            tally.imported += imported
+            tally.rejected += len(answered)
+            tally.refuse(index, chunk, answered)
+            state.record(digest, _Chunk(imported, answered))
+
+    def show() -> None:
+        done = tally.imported_before + tally.imported
+        bar.update(tally.rows, _note(done, tally.rejected_before + tally.rejected, started))
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mixtrack-import") as pool:
+            running: set[Future[None]] = set()
+            chunks = _chunks(read_rows(source, fmt, columns, token), batch_size)
+            for index, chunk in enumerate(chunks):
+                if stop.is_set():
+                    break
+                digest = _digest(chunk)
+                tally.rows += len(chunk)
+                answered = state.chunks.get(digest)
+                if answered is not None:
+                    with tally.lock:
+                        tally.skipped += len(chunk)
+                        tally.imported_before += answered.imported
+                        tally.rejected_before += len(answered.refused)
+                        tally.refuse(index, chunk, answered.refused)
+                    continue
+                while len(running) >= workers * 2:
+                    finished, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        future.result()
+                    show()
+                running.add(pool.submit(run_chunk, index, digest, chunk))
+            while running:
+                finished, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
                     future.result()
-                bar.update(counts["rows"], _note(state.imported, state.rejected, started))
-            running.add(pool.submit(run_chunk, number, chunk))
-        for future in running:
-            future.result()
-    bar.update(counts["rows"], _note(state.imported, state.rejected, started), final=True)
-    if transport is None:
-        sender.close()
+                show()
+    finally:
+        tally.close()
+        state.save()
+        if transport is None:
+            sender.close()
+    imported = tally.imported_before + tally.imported
+    rejected = tally.rejected_before + tally.rejected
+    bar.update(tally.rows, _note(imported, rejected, started), final=True)
     return ImportSummary(
-        rows=counts["rows"],
-        imported=state.imported,
-        rejected=state.rejected,
-        skipped_rows=counts["skipped"],
-        failed_chunks=counts["failed"],
-        reasons=dict(state.reasons.most_common()),
+        rows=tally.rows,
+        imported=imported,
+        rejected=rejected,
+        skipped_rows=tally.skipped,
+        failed_chunks=tally.failed,
+        reasons=dict(tally.reasons.most_common()),
         seconds=time.monotonic() - started,
-        errors=errors,
-        imported_before=before[0],
-        rejected_before=before[1],
+        errors=tally.errors,
+        imported_before=tally.imported_before,
+        rejected_before=tally.rejected_before,
+        refused=sorted(tally.refused, key=lambda r: r.line),
+        interrupted=stop.is_set(),
+        checkpoint=str(state.path),
     )
 
 
@@ -237,23 +341,27 @@ def _note(imported: int, rejected: int, started: float) -> str:
     return f"{imported:,} imported  {rejected:,} rejected  {rate:,.0f} ev/s"
 
 
-def _summarise(reasons: list[str]) -> list[str]:
-    """Local reasons without the row number, so the summary groups them."""
-    return [reason.split(": ", 1)[1] for reason in reasons]
-
-
 def _deliver(
-    config: Config, transport: Transport, circuit: Circuit, messages: list[dict[str, Any]]
-) -> tuple[int, list[str], str]:
-    """Sends one chunk (cut by bytes, split on 413); returns (imported, refusal reasons, why
-    some could not be delivered: empty when all settled)."""
+    config: Config,
+    transport: Transport,
+    circuit: Circuit,
+    messages: list[Any],
+    stop: threading.Event,
+    say: Callable[[str], None],
+) -> tuple[int, dict[int, str], str]:
+    """Sends one chunk (cut by bytes, split on 413); returns (imported, refusal reason by
+    position in ``messages``, why some could not be delivered: empty when all settled)."""
     imported = 0
-    refused: list[str] = []
+    refused: dict[int, str] = {}
     failures: list[str] = []
+    offset = 0
     for records in split_records([dumps(m) for m in messages], config.max_batch_bytes):
 
-        def book(event: Send | Settled | Retrying) -> None:
+        def book(event: Send | Settled | Retrying, base: int = offset) -> None:
             nonlocal imported
+            if isinstance(event, Retrying):
+                say(f"/import failed ({event.detail}); retrying in {event.wait:.1f}s")
+                return
             if not isinstance(event, Settled):
                 return
             if event.fate == "sent":
@@ -261,18 +369,16 @@ def _deliver(
             elif event.fate == "refused":
                 imported += event.count - event.rejected
                 answer = event.answer
-                reasons = list(answer.failed.values()) if answer is not None else []
-                if len(reasons) != event.rejected:
-                    reasons = [event.detail] * event.rejected
-                refused.extend(reasons)
+                failed = dict(answer.failed) if answer is not None else {}
+                if len(failed) != event.rejected:
+                    failed = dict.fromkeys(range(event.count), event.detail)
+                for index, reason in failed.items():
+                    refused[base + event.start + index] = reason
             else:
                 failures.append(event.detail)
 
         sender = Sender(config, "import", Records.of(records), circuit)
-        drive(sender, transport, _sleep, book)
+        if not drive(sender, transport, lambda seconds: not stop.wait(seconds), book):
+            failures.append("stopped before it was answered")
+        offset += len(records)
     return imported, refused, "; ".join(failures)
-
-
-def _sleep(seconds: float) -> bool:
-    time.sleep(seconds)
-    return True

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from mixtrack.collector import CollectorApp, CollectorServer, CountingStore, SqliteStore
+from mixtrack.collector._access import CONTROL_HEADER
 from mixtrack.collector._store import Store
 from mixtrack.protocol.identity import check_mode
 
@@ -94,7 +95,13 @@ class Collector:
         # trust_env=False: a proxy from the environment must never sit between a test and
         # its local collector.
         self._http = httpx.Client(
-            base_url=self._server.url, timeout=self._timeout, trust_env=False, verify=verify
+            base_url=self._server.url,
+            timeout=self._timeout,
+            trust_env=False,
+            verify=verify,
+            # The control API takes state-changing requests only with this header.
+            headers={CONTROL_HEADER: "1"},
+            auth=_access_credentials(secrets),
         )
         return self
 
@@ -244,7 +251,7 @@ class Collector:
 
     def reset(self) -> None:
         """Forget all events, profiles, groups, rejections, counters and faults."""
-        self._client().post("/_mixtrack/reset").raise_for_status()
+        self._client().post("/_mixtrack/reset", json={}).raise_for_status()
 
     def faults(
         self,
@@ -286,7 +293,10 @@ class Collector:
 
     def clear_faults(self) -> int:
         """Remove every fault; hung requests are released. Returns how many were active."""
-        cleared: int = self._client().delete("/_mixtrack/faults").json()["cleared"]
+        answer = self._client().delete(
+            "/_mixtrack/faults", headers={"Content-Type": "application/json"}
+        )
+        cleared: int = answer.json()["cleared"]
         return cleared
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -308,3 +318,11 @@ class Collector:
         if self._server is None:
             raise RuntimeError("the collector is not running: call start() or use `with`")
         return self._server
+
+
+def _access_credentials(secrets: Sequence[str]) -> tuple[str, str] | None:
+    """Basic credentials of the query and control API from the first secret, if any."""
+    if not secrets:
+        return None
+    user, _, password = secrets[0].partition(":")
+    return user, password

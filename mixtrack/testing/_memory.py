@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
-import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+from mixtrack.protocol.decode import WireError, WireRequest, decode
 from mixtrack.transport import Request, Response
 
 __all__ = ["CapturedEvents", "InMemoryTransport", "decode_request"]
@@ -20,19 +17,16 @@ _OK_FORM = b'{"status":1,"error":null}'
 
 def decode_request(request: Request) -> tuple[str, list[dict[str, Any]]]:
     """The endpoint (``import``, ``track``, ``engage``, ``groups``) and the messages of a
-    request as mixtrack's client encodes it: JSON (optionally gzip) or a form ``data=``
-    field holding base64 or JSON."""
-    route = urlsplit(request.url).path.strip("/").rsplit("/", 1)[-1]
-    body = request.body
-    if request.headers.get("Content-Encoding") == "gzip":
-        body = gzip.decompress(body)
-    if request.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-        data = parse_qs(body.decode("ascii"))["data"][0]
-        text = data if data.lstrip().startswith(("[", "{")) else base64.b64decode(data).decode()
-        doc = json.loads(text)
-    else:
-        doc = json.loads(body)
-    return route, doc if isinstance(doc, list) else [doc]
+    request, read by the collector's decoder (:mod:`mixtrack.protocol.decode`)."""
+    wire = WireRequest.from_url(request.method, request.url, request.headers, request.body)
+    endpoint = wire.endpoint
+    if endpoint is None:
+        raise ValueError(f"not a Mixpanel ingestion URL: {request.url}")
+    try:
+        payload = decode(wire, endpoint)
+    except WireError as exc:
+        raise ValueError(f"cannot read the request to /{endpoint}: {exc.message}") from None
+    return endpoint, payload.records
 
 
 class InMemoryTransport:

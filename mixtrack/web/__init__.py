@@ -39,6 +39,7 @@ from mixtrack.web._identity import (
     send_identify,
 )
 from mixtrack.web._runtime import (
+    MAX_ENDPOINT_BODY,
     Endpoint,
     EndpointResponse,
     Endpoints,
@@ -57,6 +58,7 @@ from mixtrack.web._settings import (
     read_settings,
 )
 from mixtrack.web._tracker import RequestTracker
+from mixtrack.web._traffic import TRAFFIC_KINDS, Traffic, TrafficKind, TrafficStats, classify
 from mixtrack.web._visitor import (
     UTM_PARAMETERS,
     RequestInfo,
@@ -71,7 +73,9 @@ __all__ = [
     "CONTEXT_GROUPS",
     "DEVICE_PREFIX",
     "IDENTITY_MODES",
+    "MAX_ENDPOINT_BODY",
     "OPTIONS",
+    "TRAFFIC_KINDS",
     "UTM_PARAMETERS",
     "CookieSigner",
     "Endpoint",
@@ -83,9 +87,13 @@ __all__ = [
     "RequestInfo",
     "RequestTracker",
     "SetCookie",
+    "Traffic",
+    "TrafficKind",
+    "TrafficStats",
     "WebApp",
     "WebSettings",
     "anonymous_distinct_id",
+    "classify",
     "client_address",
     "client_options",
     "context_properties",

@@ -32,8 +32,8 @@ def token_text(body: bytes, content_type: str | None) -> str:
     if kind == "application/json":
         try:
             data = json.loads(text)
-        except ValueError:
-            raise ValueError("the beacon body is not JSON") from None
+        except (ValueError, RecursionError):  # deeply nested arrays exhaust the parser
+            raise ValueError("the beacon body is not JSON (or is nested too deeply)") from None
         if not isinstance(data, dict) or not isinstance(data.get("token"), str):
             raise ValueError('a JSON beacon is {"token": "<exposure token>"}')
         return str(data["token"])

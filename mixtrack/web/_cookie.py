@@ -135,6 +135,7 @@ class SetCookie:
     httponly: bool = True
     samesite: str | None = "Lax"
     path: str = "/"
+    domain: str | None = None
 
     def set_on(self, set_cookie: Callable[..., object]) -> None:
         """Sets this cookie through a framework's ``response.set_cookie``."""
@@ -146,6 +147,7 @@ class SetCookie:
             secure=self.secure,
             httponly=self.httponly,
             samesite=self.samesite,
+            domain=self.domain,
         )
 
     def header(self) -> str:
@@ -154,6 +156,8 @@ class SetCookie:
         cookie[self.name] = self.value
         morsel = cookie[self.name]
         morsel["path"] = self.path
+        if self.domain is not None:
+            morsel["domain"] = self.domain
         if self.max_age is not None:
             morsel["max-age"] = str(self.max_age)
         if self.secure:

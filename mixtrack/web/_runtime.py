@@ -34,11 +34,13 @@ from mixtrack.exposure import (
 from mixtrack.flags import FlagProvider, StaticFlags
 from mixtrack.web._cookie import CookieSigner
 from mixtrack.web._settings import WebSettings
+from mixtrack.web._traffic import TrafficCounter, TrafficStats
 
 if TYPE_CHECKING:
     from mixtrack.web._tracker import RequestTracker
 
 __all__ = [
+    "MAX_ENDPOINT_BODY",
     "Endpoint",
     "EndpointResponse",
     "Endpoints",
@@ -50,6 +52,9 @@ __all__ = [
 logger = logging.getLogger("mixtrack.web")
 
 ENDPOINT_PREFIX = "/_mixtrack/"
+#: The most of a request body an adapter reads for an endpoint: one byte more than this
+#: tells the handler the body is too large (a 413) without the rest ever being read.
+MAX_ENDPOINT_BODY = 16 * 1024
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _FLAG_FILES = (".json", ".yaml", ".yml")
 
@@ -226,12 +231,34 @@ class WebApp:
         self.helpers: dict[str, Callable[..., Any]] = {}
         self._warned: set[str] = set()
         self._lock = threading.Lock()
+        #: Counts of requests that are not a person and of what was not sent for them.
+        self.traffic = TrafficCounter()
+        config = getattr(client, "config", None)
+        #: The project token (names mixpanel-browser's cookies); None when the client has none.
+        self.token: str | None = getattr(config, "token", None) or None
         from mixtrack.web._extensions import install_builtin
         from mixtrack.web._visitor import warm_user_agent_parser
 
         install_builtin(self)
         if "user_agent" in self.settings.context:
             warm_user_agent_parser()
+
+    def traffic_stats(self) -> TrafficStats:
+        """Requests by kind (person, crawler, speculative, opted_out) and the events that
+        were not sent for them (see :class:`~mixtrack.web.TrafficStats`).
+
+        >>> app.traffic_stats().requests.get("crawler", 0)  # doctest: +SKIP
+        3
+        """
+        return self.traffic.stats()
+
+    def warn_once(self, key: str, message: str, *args: Any) -> None:
+        """Log ``message`` as a WARNING the first time ``key`` comes up in this app."""
+        with self._lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        logger.warning(message, *args)
 
     def knows_experiment(self, name: str) -> bool | None:
         """Whether the provider lists ``name`` (None when it cannot list its experiments)."""

@@ -13,6 +13,7 @@ spelling when one is wrong.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ __all__ = [
     "CONTEXT_GROUPS",
     "IDENTITY_MODES",
     "OPTIONS",
+    "CrawlerEvents",
     "IdentityMode",
     "Option",
     "WebSettings",
@@ -32,6 +34,9 @@ __all__ = [
 ]
 
 IdentityMode = Literal["simplified", "original"]
+#: What happens to the request events of a crawler: not sent (counted), or sent with
+#: ``$ignore: true`` so that Mixpanel drops them at ingestion.
+CrawlerEvents = Literal["drop", "ignore"]
 IDENTITY_MODES: tuple[IdentityMode, ...] = ("simplified", "original")
 
 #: The groups of visitor context properties, each switched on or off as a whole.
@@ -91,6 +96,13 @@ OPTIONS: Mapping[str, Option] = _table(
     Option("TRUSTED_PROXIES", (), "proxy addresses/networks whose X-Forwarded-For is read"),
     Option("DISABLED", None, "passed to the Client when set: track nothing"),
     Option("INVALID", None, "passed to the Client when set: 'drop' or 'raise'"),
+    Option("CRAWLER_PATTERNS", (), "more User-Agent regexes that mark a request as a crawler"),
+    Option("INTERNAL_NETWORKS", (), "addresses/networks whose requests are not a person"),
+    Option("CRAWLER_EVENTS", "drop", "a crawler's request events: 'drop' or 'ignore' ($ignore)"),
+    Option("RESPECT_DNT", False, "treat DNT: 1 as an opt-out, like Sec-GPC: 1"),
+    Option("MIXPANEL_BROWSER", False, "write mixpanel-browser's cookie on a first visit"),
+    Option("MIXPANEL_COOKIE_DOMAIN", None, "mixpanel.init's cookie_domain, when you set it"),
+    Option("MIXPANEL_CROSS_SUBDOMAIN", True, "mixpanel.init's cross_subdomain_cookie"),
 )
 
 
@@ -109,6 +121,13 @@ class WebSettings:
     cookie_samesite: str | None = "Lax"
     context: frozenset[str] = frozenset(CONTEXT_GROUPS)
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    crawler_patterns: tuple[re.Pattern[str], ...] = ()
+    internal_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    crawler_events: CrawlerEvents = "drop"
+    respect_dnt: bool = False
+    mixpanel_browser: bool = False
+    mixpanel_cookie_domain: str | None = None
+    mixpanel_cross_subdomain: bool = True
 
     @property
     def utm_cookie_name(self) -> str:
@@ -194,6 +213,7 @@ def read_settings(values: Mapping[str, Any], *, where: Callable[[str], str]) -> 
             f"{where('COOKIE_SAMESITE')} must be 'Lax', 'Strict', 'None' or None, got {samesite!r}"
         )
     return WebSettings(
+        **_traffic_settings(get, where),
         identity=identity,
         cookie_name=name,
         cookie_max_age=max_age,
@@ -202,6 +222,49 @@ def read_settings(values: Mapping[str, Any], *, where: Callable[[str], str]) -> 
         context=_context(get("CONTEXT"), where("CONTEXT")),
         trusted_proxies=_proxies(get("TRUSTED_PROXIES"), where("TRUSTED_PROXIES")),
     )
+
+
+def _flag(get: Callable[[str], Any], where: Callable[[str], str], key: str) -> bool:
+    value = get(key)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where(key)} must be True or False, got {value!r}")
+    return value
+
+
+def _patterns(value: Any, where: str) -> tuple[re.Pattern[str], ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, Iterable):
+        raise ConfigError(f"{where} must be a list of regular expressions, got {value!r}")
+    compiled = []
+    for item in value:
+        try:
+            compiled.append(re.compile(str(item), re.IGNORECASE))
+        except re.error as exc:
+            raise ConfigError(f"{where}: {item!r} is not a regular expression ({exc})") from None
+    return tuple(compiled)
+
+
+def _traffic_settings(get: Callable[[str], Any], where: Callable[[str], str]) -> dict[str, Any]:
+    """The settings that say which requests are not a person, and mixpanel-browser's cookie."""
+    events = get("CRAWLER_EVENTS")
+    if events not in ("drop", "ignore"):
+        raise ConfigError(f"{where('CRAWLER_EVENTS')} must be 'drop' or 'ignore', got {events!r}")
+    domain = get("MIXPANEL_COOKIE_DOMAIN")
+    if domain is not None and (not isinstance(domain, str) or not domain or ";" in domain):
+        raise ConfigError(
+            f"{where('MIXPANEL_COOKIE_DOMAIN')} must be a domain such as '.shop.example' "
+            f"(what mixpanel.init's cookie_domain says) or None, got {domain!r}"
+        )
+    return {
+        "crawler_patterns": _patterns(get("CRAWLER_PATTERNS"), where("CRAWLER_PATTERNS")),
+        "internal_networks": _proxies(get("INTERNAL_NETWORKS"), where("INTERNAL_NETWORKS")),
+        "crawler_events": events,
+        "respect_dnt": _flag(get, where, "RESPECT_DNT"),
+        "mixpanel_browser": _flag(get, where, "MIXPANEL_BROWSER"),
+        "mixpanel_cookie_domain": domain,
+        "mixpanel_cross_subdomain": _flag(get, where, "MIXPANEL_CROSS_SUBDOMAIN"),
+    }
 
 
 def client_options(values: Mapping[str, Any], *, where: Callable[[str], str]) -> dict[str, Any]:

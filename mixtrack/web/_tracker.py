@@ -28,36 +28,24 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import attrs
-
 from mixtrack import context
 from mixtrack.errors import ConfigError, ValidationError
 from mixtrack.exposure import RequestScope, Variant
-from mixtrack.web._cookie import (
-    SetCookie,
-    decode_utm,
-    encode_utm,
-    is_device_id,
-    new_device_id,
-)
+from mixtrack.web._cookie import SetCookie, is_device_id, new_device_id
 from mixtrack.web._identity import anonymous_distinct_id, event_identity, send_identify
+from mixtrack.web._mixpanel_cookie import read_browser_ids
+from mixtrack.web._response_cookies import response_cookies, visit_utm
 from mixtrack.web._runtime import WebApp
-from mixtrack.web._visitor import RequestInfo, context_properties, utm_parameters
+from mixtrack.web._traffic import classify
+from mixtrack.web._visitor import RequestInfo, context_properties
+from mixtrack.web._withheld import HeldEvent as _Held
+from mixtrack.web._withheld import keep_for_activation, withheld_properties
 
 __all__ = ["RequestTracker"]
 
 logger = logging.getLogger("mixtrack.web")
 
 UserLoader = Callable[[], "str | int | None"]
-
-
-@attrs.frozen
-class _Held:
-    distinct_id: str
-    event: str
-    properties: dict[str, Any]
-    time: float
-    source: str
 
 
 class RequestTracker:
@@ -81,6 +69,10 @@ class RequestTracker:
         self._device_id = cookie if is_device_id(cookie) else None
         #: True when the response must set the device-id cookie.
         self.cookie_changed = False
+        #: What mixpanel-browser's cookie says, when the page runs it (see _mixpanel_cookie).
+        self.browser = read_browser_ids(info.cookies, app.token)
+        self._earlier_ids: tuple[str, ...] = ()
+        self.browser_changed = self._join_browser()
         self._user_loader = user_loader
         self._user_id: str | None = None
         self._user_known = user_loader is None
@@ -95,6 +87,25 @@ class RequestTracker:
         self.scope: RequestScope | None = (
             experiments.request_scope() if experiments is not None else None
         )
+        #: Whether this request is a person looking (see :mod:`mixtrack.web._traffic`).
+        self.traffic = classify(info, settings, app.token)
+        app.traffic.request(self.traffic)
+        #: Events of a page loaded in the background, sent if the page is shown.
+        self.deferred: list[_Held] = []
+        #: Set by ``mixtrack_script()``: the page carries the script that reports activation.
+        self.script_on_page = False
+        if self.scope is not None and not self.traffic.person:
+            self.scope.withhold(keep=self.traffic.kind == "speculative")
+
+    def _join_browser(self) -> bool:
+        """Share one device id with mixpanel-browser; True when its cookie must be written."""
+        browser, settings = self.browser, self.app.settings
+        if browser is not None and browser.device_id and browser.device_id != self._device_id:
+            if self._device_id is not None:  # the page's exposures may be under the old one
+                self._earlier_ids = (anonymous_distinct_id(self._device_id),)
+            self._device_id = browser.device_id
+            self.cookie_changed = True
+        return browser is None and settings.mixpanel_browser and self.app.token is not None
 
     # -- identity ------------------------------------------------------------------------
 
@@ -165,6 +176,7 @@ class RequestTracker:
         )
         if self.app.experiments is not None:
             self.app.experiments.identify(self.anon_id, user)
+        self.browser_changed = self.browser_changed or self._writes_browser_cookie()
         return True
 
     def logout(self) -> None:
@@ -173,6 +185,23 @@ class RequestTracker:
         self.set_user(None)
         self._device_id = new_device_id()
         self.cookie_changed = True
+        self.browser_changed = self._writes_browser_cookie()
+
+    def _writes_browser_cookie(self) -> bool:
+        return self.app.token is not None and (
+            self.app.settings.mixpanel_browser or self.browser is not None
+        )
+
+    def identities(self) -> tuple[str, ...]:
+        """Every id this visitor is known by in this request: the distinct_id first, then
+        the anonymous id of a logged-in user and what mixpanel-browser's cookie names."""
+        found = [self.distinct_id]
+        if self._device_id is not None:
+            found.append(anonymous_distinct_id(self._device_id))
+        found.extend(self._earlier_ids)
+        if self.browser is not None:
+            found.extend(self.browser.ids())
+        return tuple(dict.fromkeys(found))
 
     # -- properties ----------------------------------------------------------------------
 
@@ -207,14 +236,14 @@ class RequestTracker:
                 f"cannot evaluate experiment {experiment!r}: no flag provider is configured; "
                 "set FLAGS (Django MIXTRACK['FLAGS'], Flask MIXTRACK_FLAGS, FastAPI flags=)"
             )
-        who = self.distinct_id
+        who, *others = self.identities()
         if attributes:
-            return experiments.variant(who, experiment, attributes)
+            return experiments.variant(who, experiment, attributes, identities=others)
         key = (who, experiment)
         with self._lock:
             found = self._variants.get(key)
         if found is None:
-            found = experiments.variant(who, experiment)
+            found = experiments.variant(who, experiment, identities=others)
             with self._lock:
                 found = self._variants.setdefault(key, found)
         return found
@@ -263,7 +292,15 @@ class RequestTracker:
 
         >>> tracker.track("Order completed", {"product": "pro", "revenue": 29.0})
         ... # doctest: +SKIP
+
+        A request that is not a person (see :attr:`traffic`) sends nothing now: see
+        :func:`~mixtrack.web._traffic.withheld_properties`.
         """
+        if not self.traffic.person:
+            kept = withheld_properties(self, event, properties, insert_id)
+            if kept is None:
+                return
+            properties = kept
         with self.sending():
             self.app.client.track(
                 self.distinct_id, event, properties, time=time, insert_id=insert_id
@@ -291,6 +328,11 @@ class RequestTracker:
         except ValidationError as exc:
             logger.warning("%s: event %r left out: %s", source, event, exc)
             return False
+        if not self.traffic.person:
+            kept = withheld_properties(self, event, props, None)
+            if kept is None:
+                return self.traffic.kind == "speculative"
+            props = kept
         held = _Held(self.distinct_id, event, {**self.identity(), **props}, time.time(), source)
         with self._lock:
             if not self._settled:
@@ -336,6 +378,8 @@ class RequestTracker:
         held = self._take()
         if held is None:
             return 0
+        if self.traffic.kind == "speculative":
+            keep_for_activation(self)
         sent = 0
         if self.scope is not None:
             if self.scope.exposures:
@@ -375,41 +419,12 @@ class RequestTracker:
     # -- cookies -------------------------------------------------------------------------
 
     def _read_utm(self) -> dict[str, str]:
-        if "utm" not in self.app.settings.context:
-            return {}
-        landing = utm_parameters(self.info.url)
-        if landing:  # a new campaign landing replaces what the visit kept
-            self._utm_changed = True
-            return landing
-        cookie = self.info.cookies.get(self.app.settings.utm_cookie_name)
-        return decode_utm(self.app.utm_signer.unsign(cookie))
+        utm, self._utm_changed = visit_utm(self.app, self.info)
+        return utm
 
     def response_cookies(self) -> list[SetCookie]:
         """The cookies the response must set (call it when the headers are written)."""
-        settings = self.app.settings
-        secure = self.info.secure if settings.cookie_secure is None else settings.cookie_secure
-        cookies = []
-        if self.cookie_changed:
-            cookies.append(
-                SetCookie(
-                    settings.cookie_name,
-                    self.app.signer.sign(self.device_id),
-                    max_age=settings.cookie_max_age,
-                    secure=secure,
-                    samesite=settings.cookie_samesite,
-                )
-            )
-        if self._utm_changed:
-            cookies.append(
-                SetCookie(
-                    settings.utm_cookie_name,
-                    self.app.utm_signer.sign(encode_utm(self._utm)),
-                    max_age=None,  # a session cookie: the visit ends with the browser
-                    secure=secure,
-                    samesite=settings.cookie_samesite,
-                )
-            )
-        return cookies
+        return response_cookies(self, utm=self._utm if self._utm_changed else None)
 
     def __repr__(self) -> str:
         state = "settled" if self._settled else f"{len(self._held)} held"

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from mixtrack.errors import ConfigError
 from mixtrack.exposure import Render, Variant
+from mixtrack.web._withheld import activation_attributes
+from mixtrack.web._withheld import install as install_activation
 from mixtrack.web.visible import ENDPOINT_PATH, SCRIPT_PATH, Beacon, VisibleExposure
 
 if TYPE_CHECKING:
@@ -70,6 +72,9 @@ def experiment_visible(
     """
     app = tracker.app
     visible = visible_of(app)
+    if not tracker.traffic.person:
+        # No render record either: it counts pages a person was shown and never saw.
+        return tracker.variant(name, attributes)
     if app.knows_experiment(name) is False:
         app.warn_unknown_experiment(name, where)
     variant = tracker.variant(name, attributes)
@@ -127,12 +132,14 @@ def install(app: WebApp) -> None:
                 info.method,
                 body,
                 headers.get("content-type"),
-                (tracker.anon_id, tracker.user_id),
+                tracker.identities(),
                 host=headers.get("host") or urlsplit(info.url).netloc,
                 origin=headers.get("origin"),
                 fetch_site=headers.get("sec-fetch-site"),
                 properties=_page_properties(tracker),
-                rate_key=tracker.anon_id,
+                # The person, not the cookie: a logged-in user who drops the anonymous
+                # cookie keeps their bucket; an anonymous one without it has no token.
+                rate_key=tracker.distinct_id,
             )
             answer = visible.receive(beacon)
             return EndpointResponse(answer.status, answer.content(), answer.content_type,
@@ -140,6 +147,7 @@ def install(app: WebApp) -> None:
 
         app.endpoints.add("GET", SCRIPT_PATH, script)
         app.endpoints.add("POST", ENDPOINT_PATH, receive)
+        install_activation(app)
 
     core_experiment = app.helpers["experiment"]
 
@@ -163,8 +171,12 @@ def install(app: WebApp) -> None:
     def mixtrack_script(
         tracker: RequestTracker, nonce: str | None = None, dwell: float | None = None
     ) -> Html:
-        """``mixtrack_script(nonce=..., dwell=...)``: the exposure script's ``<script>`` tag."""
-        return Html(visible_of(tracker.app).script_tag(nonce=nonce, dwell=dwell))
+        """``mixtrack_script(nonce=..., dwell=...)``: the exposure script's ``<script>`` tag.
+
+        On a page loaded in the background it also carries the page's activation token.
+        """
+        extra = activation_attributes(tracker)
+        return Html(visible_of(tracker.app).script_tag(nonce=nonce, dwell=dwell, extra=extra))
 
     app.helpers.update(
         experiment=experiment, exposure_attrs=exposure_attrs, mixtrack_script=mixtrack_script

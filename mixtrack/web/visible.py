@@ -233,12 +233,17 @@ class VisibleExposure:
         return "" if token is None else f'{ATTRIBUTE}="{html.escape(token)}"'
 
     def script_tag(
-        self, nonce: str | None = None, prefix: str = "", dwell: float | None = None
+        self,
+        nonce: str | None = None,
+        prefix: str = "",
+        dwell: float | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> str:
         """The ``<script>`` element loading the exposure script (with a CSP ``nonce``).
 
         ``prefix`` is the app's mount point when it is not served at ``/``; ``dwell``
-        replaces the app's dwell time for this page.
+        replaces the app's dwell time for this page; ``extra`` are more ``data-*``
+        attributes (a background-loaded page's activation token).
         """
         seconds = self.dwell if dwell is None else _dwell(dwell)
         attrs_ = [
@@ -246,6 +251,10 @@ class VisibleExposure:
             f'data-endpoint="{html.escape(prefix + ENDPOINT_PATH)}"',
             f'data-dwell="{round(seconds * 1000)}"',
         ]
+        for name, value in (extra or {}).items():
+            if name.endswith("endpoint"):
+                value = prefix + value
+            attrs_.append(f'{html.escape(name)}="{html.escape(value)}"')
         if nonce:
             attrs_.append(f'nonce="{html.escape(nonce)}"')
         return f"<script {' '.join(attrs_)} defer></script>"

@@ -37,7 +37,8 @@ def test_clean_launch_exits_0_at_either_level(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "No problems found." in out and "mixtrack audit: OK" in out
-    assert "Readout: 'Order completed'" in out and "peeking" in out
+    assert "Readout of 'pricing_page_layout'" in out and "peeking" in out
+    assert "Order completed (primary)" in out and "total revenue per user" in out
 
 
 def test_broken_launch_exits_1(
@@ -159,3 +160,45 @@ def test_db_audit_under_either_identity_system(tmp_path: Path) -> None:
     assert codes == ["unjoined_identity"]
     original = run_cli("--db", str(db), "--json", "--identity", "original", "--fail-on", "warnings")
     assert original.returncode == 0, original.stdout
+
+
+def refunds_launch(client: Client) -> None:
+    """A clean launch where ``list`` triples refunds and ``grid`` sells a bit more."""
+    seen = clean_launch(client, users=400)
+    for n, (user, variant) in enumerate(seen.items()):
+        if n % (3 if variant == "list" else 12) == 0:
+            client.track(user, "Refund requested", {"amount": 20.0})
+
+
+def test_a_guardrail_worse_fails_the_gate_and_the_html_page_is_written(tmp_path: Path) -> None:
+    db = collector_db(tmp_path, refunds_launch)
+    page = tmp_path / "report.html"
+    base = ["--db", str(db), "--experiment", EXPERIMENT, "--metric", "Order completed"]
+    failed = run_cli(
+        *base, "--guardrail", "Refund requested:lower",
+        "--secondary", "Order completed:sum(revenue)",
+        "--correction", "bonferroni", "--html", str(page),
+    )  # fmt: skip
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "guardrail_regression" in failed.stdout and "GUARDRAIL FAILED" in failed.stdout
+    assert "bonferroni correction over 3 comparisons" in failed.stdout
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and "<svg" in text
+    assert "http://" not in text and "https://" not in text  # nothing to fetch
+    # Read as "higher is better", the same guardrail holds.
+    assert run_cli(*base, "--guardrail", "Refund requested").returncode == 0
+
+
+def test_a_misspelt_control_or_guardrail_exits_2(tmp_path: Path) -> None:
+    db = collector_db(tmp_path, clean_launch)
+    base = ["--db", str(db), "--experiment", EXPERIMENT, "--metric", "Order completed"]
+    control = run_cli(*base, "--control", "gird")
+    assert control.returncode == 2
+    assert "no stored exposure is to variant 'gird' (--control); did you mean 'grid'?" in (
+        control.stderr
+    )
+    guard = run_cli(*base, "--guardrail", "Clicked plans:lower")
+    assert guard.returncode == 2
+    assert "'Clicked plans' (--guardrail); did you mean 'Clicked plan'?" in guard.stderr
+    bad = run_cli(*base, "--sequential-tau", "0")
+    assert bad.returncode == 2 and "sequential tau" in bad.stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -51,3 +54,23 @@ def test_clean_launch_says_so(
     assert browser.find_element(By.ID, "audit-clean").text == "No problems found."
     assert not browser.find_elements(By.CSS_SELECTOR, "#audit-findings li")
     assert browser.find_elements(By.CSS_SELECTOR, "#audit svg.variant-chart")
+
+
+def test_readout_panel_for_the_chosen_experiment(
+    browser: webdriver.Chrome, mixtrack_client: Client, mixtrack_collector: Collector
+) -> None:
+    clean_launch(mixtrack_client)
+    assert mixtrack_client.flush(timeout=10)
+    browser.get(mixtrack_collector.live_url)
+    wait = WebDriverWait(browser, 20)
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#audit h3[data-experiment]"))
+    browser.find_element(By.CSS_SELECTOR, "#audit h3[data-experiment]").click()
+    browser.find_element(By.ID, "readout-metric").send_keys("Order completed")
+    browser.find_element(By.CSS_SELECTOR, "#readout-form button").click()
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#readout-chart svg.rate-chart"))
+    bars = browser.find_elements(By.CSS_SELECTOR, "#readout-chart rect.bar")
+    assert sorted(b.get_attribute("data-variant") or "" for b in bars) == ["grid", "list"]
+    panel = browser.find_element(By.ID, "readout")
+    assert "pricing_page_layout" in panel.text.lower()
+    browser.execute_script("arguments[0].scrollIntoView()", panel)
+    assert panel.screenshot(str(Path(tempfile.gettempdir()) / "mixtrack-live-readout.png"))

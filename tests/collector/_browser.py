@@ -18,7 +18,7 @@ from selenium.webdriver.chrome.service import Service
 BROWSER_DIST = Path(__file__).resolve().parents[1] / "node/node_modules/mixpanel-browser/dist"
 
 
-def chromium(profile_dir: str) -> webdriver.Chrome:
+def chromium(profile_dir: str, user_agent: str | None = None) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in (
@@ -33,6 +33,8 @@ def chromium(profile_dir: str) -> webdriver.Chrome:
         f"--user-data-dir={profile_dir}",
     ):
         options.add_argument(flag)
+    if user_agent is not None:  # every request, prefetches included (headless is a crawler)
+        options.add_argument(f"--user-agent={user_agent}")
     # An explicit chromedriver path: Selenium Manager never downloads anything.
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(20)
@@ -40,11 +42,13 @@ def chromium(profile_dir: str) -> webdriver.Chrome:
     return driver
 
 
-def chromium_session() -> Iterator[webdriver.Chrome]:
+def chromium_session(user_agent: str | None = None) -> Iterator[webdriver.Chrome]:
     """One headless Chromium with a profile of its own, quit at the end; test modules
-    use it as ``browser = pytest.fixture(scope="module", name="browser")(chromium_session)``."""
+    use it as ``browser = pytest.fixture(scope="module", name="browser")(chromium_session)``.
+
+    ``user_agent`` replaces Chromium's own (``HeadlessChrome`` is on the crawler list)."""
     with tempfile.TemporaryDirectory(prefix="mixtrack-chromium-") as profile:
-        driver = chromium(profile)
+        driver = chromium(profile, user_agent)
         try:
             yield driver
         finally:

@@ -17,3 +17,7 @@ def event(
     }
     props.update(properties)
     return {"event": name, "properties": props}
+
+
+#: What a program (not a web page) sends with a state-changing control request.
+CONTROL = {"X-Mixtrack-Control": "1"}

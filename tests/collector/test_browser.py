@@ -97,8 +97,9 @@ def test_live_view_shows_new_events_and_filters(
     browser.find_element(By.ID, "filter-distinct-id").send_keys("user-3")
     WebDriverWait(browser, 5).until(lambda b: rows(b) == ["Signed up"])
 
-    browser.find_element(By.CSS_SELECTOR, "#events tbody tr:not([hidden])").click()
-    detail = json.loads(browser.find_element(By.ID, "event-properties").text)
+    browser.find_element(By.CSS_SELECTOR, "#events tbody tr td.event").click()
+    raw = browser.find_element(By.ID, "event-properties").get_attribute("textContent")
+    detail = json.loads(raw)
     assert detail["distinct_id"] == "user-3" and detail["plan"] == "free"
 
     WebDriverWait(browser, 10).until(

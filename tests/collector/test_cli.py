@@ -182,3 +182,16 @@ def test_identity_option_reaches_the_collector(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_version_is_the_package_version() -> None:
+    from mixtrack import __version__
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mixtrack.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert result.stdout == f"mixtrack {__version__}\n"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mixtrack.testing._collector import Collector
-from tests.collector._helpers import event
+from tests.collector._helpers import CONTROL, event
 
 
 def batch(n: int) -> list[dict[str, object]]:
@@ -134,8 +134,8 @@ def test_bad_fault_specs_are_refused_with_the_value(
         collector.faults("explode")
     with pytest.raises(ValueError, match=r"fault endpoint .*got 'nowhere'"):
         collector.faults("status", endpoints=["nowhere"])
-    answer = http.post("/_mixtrack/faults", json={"kind": "status", "status": 42})
+    answer = http.post("/_mixtrack/faults", json={"kind": "status", "status": 42}, headers=CONTROL)
     assert answer.status_code == 400 and "got 42" in answer.json()["error"]
-    answer = http.post("/_mixtrack/faults", json={"kind": "delay", "sleep": 1})
+    answer = http.post("/_mixtrack/faults", json={"kind": "delay", "sleep": 1}, headers=CONTROL)
     assert "unknown fault fields ['sleep']" in answer.json()["error"]
     assert http.get("/_mixtrack/faults").json() == {"faults": []}

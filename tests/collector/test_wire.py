@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from mixtrack.collector._wire import WireError, WireRequest, decode, endpoint_of
+from mixtrack.protocol.decode import WireError, WireRequest, decode, endpoint_of
 
 EVENTS = [{"event": "Signed up", "properties": {"distinct_id": "u+1/é", "plan": "pro?>"}}]
 
@@ -119,7 +119,7 @@ def test_endpoint_names() -> None:
 
 
 def test_text_is_decoded_as_mixpanel_decodes_it() -> None:
-    from mixtrack.collector._wire import text_of
+    from mixtrack.protocol.decode import text_of
 
     tree = "🌳".encode("utf-16-le")
     halves = [int.from_bytes(tree[i : i + 2], "little") for i in (0, 2)]

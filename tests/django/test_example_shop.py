@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from tests._agents import PERSON
+
 EXPOSURE = "$experiment_started"
 
 
@@ -26,7 +28,7 @@ def test_example_shop_sends_the_spec_events(
         MIXTRACK_TOKEN="shop-test-token",
         SHOP_DB=str(tmp_path / "shop.sqlite3"),
     )
-    with httpx.Client(base_url=server.url, trust_env=False, timeout=20) as http:
+    with httpx.Client(base_url=server.url, headers=PERSON, trust_env=False, timeout=20) as http:
         assert http.get("/").status_code == 200
         assert "Enterprise" in http.get("/").text
         assert http.get("/products/pro").status_code == 200

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from mixtrack.flags import StaticFlags
+from tests._agents import FIREFOX, PERSON
 
 EXPOSURE = "$experiment_started"
 EXPERIMENT = "pricing_page_layout"
@@ -52,7 +53,7 @@ class Visitor:
 
 class LiveVisitor(Visitor):
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, trust_env=False, timeout=10)  # type: ignore[assignment]
+        self.http = httpx.Client(base_url=url, headers=PERSON, trust_env=False, timeout=10)  # type: ignore[assignment]
 
     def visit(self) -> tuple[str, str]:
         layout = _layout(self.http.get("/pricing").text)
@@ -117,6 +118,23 @@ def test_first_visit_then_login_is_one_exposure(plugin: Any, mixtrack_collector:
 
 
 @pytest.mark.django_db
+def test_force_login_then_render_is_not_a_second_exposure(
+    plugin: Any, mixtrack_collector: Any
+) -> None:
+    # A login that skips the middleware's signal (the test client's force_login, an SSO
+    # callback): the next render carries the user id and the same device cookie.
+    user = User.objects.create_user("fay", password="pw-fay")
+    visitor = Visitor()
+    before = visitor.pricing()
+    visitor.http.force_login(user)
+    assert visitor.pricing() == before
+    assert visitor.pricing() == before
+    exposures = mixtrack_collector.events(EXPOSURE)
+    assert len(exposures) == 1, exposures
+    assert exposures[0]["properties"]["Variant name"] == before
+
+
+@pytest.mark.django_db
 def test_logout_gives_a_fresh_anonymous_id(plugin: Any, mixtrack_collector: Any) -> None:
     User.objects.create_user("cy", password="pw-cy")
     visitor = Visitor()
@@ -146,7 +164,7 @@ def test_identity_modes_and_context_properties(
 ) -> None:
     settings.MIXTRACK = {**settings.MIXTRACK, "IDENTITY": mode}
     User.objects.create_user("dee", password="pw-dee")
-    http = Client(HTTP_USER_AGENT="curl/8.5.0", HTTP_REFERER="https://news.example/a")
+    http = Client(HTTP_USER_AGENT=FIREFOX, HTTP_REFERER="https://news.example/a")
     http.get("/pricing?utm_source=news")
     device = http.get("/whoami").json()["anon_id"].removeprefix("$device:")
     user_id = str(
@@ -162,7 +180,7 @@ def test_identity_modes_and_context_properties(
     assert identify["properties"]["$anon_distinct_id"] == f"$device:{device}"
     assert exposure["properties"]["distinct_id"] == f"$device:{device}"
     assert after["distinct_id"] == user_id
-    assert after["$browser"] == "curl" and after["ip"] == "127.0.0.1"
+    assert after["$browser"] == "Firefox" and after["ip"] == "127.0.0.1"
     assert after["$referring_domain"] == "news.example"
     assert after["utm_source"] == "news"  # kept for the visit
     assert after["$current_url"] == "http://testserver/pricing"

@@ -11,6 +11,7 @@ import httpx
 from django.conf import settings
 
 from mixtrack.web import CookieSigner
+from tests._agents import PERSON
 
 EXPOSURE = "$experiment_started"
 COOKIE = "mixtrack_anon"
@@ -37,7 +38,7 @@ def test_cache_ledger_exposes_once_across_gunicorn_workers(
     requests = [visitor for visitor in visitors for _ in range(10)]
     random.Random(7).shuffle(requests)
 
-    with httpx.Client(base_url=server.url, trust_env=False, timeout=20) as http:
+    with httpx.Client(base_url=server.url, headers=PERSON, trust_env=False, timeout=20) as http:
 
         def visit(anon_id: str) -> tuple[int, str]:
             response = http.get("/pricing", headers={"Cookie": f"{COOKIE}={_cookie_for(anon_id)}"})
@@ -65,13 +66,13 @@ def test_uvicorn_asgi_async_and_sync_views(mixtrack_collector: Any, start_server
         ],
         MIXTRACK_API_HOST=mixtrack_collector.url,
     )  # fmt: skip
-    with httpx.Client(base_url=server.url, trust_env=False, timeout=20) as http:
+    with httpx.Client(base_url=server.url, headers=PERSON, trust_env=False, timeout=20) as http:
         pages = [http.get("/async/pricing") for _ in range(5)]
         pages += [http.get("/pricing") for _ in range(5)]
         answer = http.get("/async/api/layout").json()
         streamed = http.get("/async/stream").text
         assert http.get("/pricing/500").status_code == 500
-        other = httpx.get(f"{server.url}/pricing/404", trust_env=False, timeout=20)
+        other = httpx.get(f"{server.url}/pricing/404", headers=PERSON, trust_env=False, timeout=20)
         assert other.status_code == 404
 
     assert {page.status_code for page in pages} == {200}

@@ -5,11 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("shop", ["django", "flask"])
@@ -30,9 +27,8 @@ def test_demo_runs_end_to_end(tmp_path, shop):
             "--db",
             str(tmp_path / "demo.sqlite3"),
         ],
-        # The Django shop ships in the package: the demo runs in any folder. The Flask shop
-        # is the checkout's.
-        cwd=tmp_path if shop == "django" else ROOT,
+        # Both shops ship in the package: the demo runs in any folder.
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=240,
@@ -51,6 +47,30 @@ def test_demo_runs_end_to_end(tmp_path, shop):
     assert "No problems found." in out or "Findings: 0 error(s)" in out, out
     assert "unjoined_identity" not in out and "unidentified_anonymous" not in out, out
     assert re.search(r"sample ratio vs planned split: .* -> ok", out)
-    assert "Readout: 'Order completed' in 'pricing_page_layout' (control: grid)" in out
-    assert "revenue per exposed user (Welch's t-test):" in out
+    assert "Readout of 'pricing_page_layout' (control: grid)" in out
+    assert "Order completed:sum(revenue) (secondary): total revenue per user" in out
     assert "peeking" in out
+    # nothing left behind but the collector's database
+    assert {p.name for p in tmp_path.iterdir()} <= {
+        "demo.sqlite3",
+        "demo.sqlite3-wal",
+        "demo.sqlite3-shm",
+    }
+
+
+def test_a_shop_that_dies_at_start_is_reported_with_its_own_last_lines(tmp_path):
+    from mixtrack.demo._run import _wait_healthy
+
+    log_path = tmp_path / "flask-shop.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "import sys; print('ModuleNotFoundError: flask'); sys.exit(3)"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        process.wait(timeout=30)
+    with pytest.raises(RuntimeError) as raised:
+        _wait_healthy("http://127.0.0.1:9", process, log_path)
+    assert str(raised.value) == (
+        "the example shop exited with status 3; its last lines:\n  | ModuleNotFoundError: flask"
+    )

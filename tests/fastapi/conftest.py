@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._agents import PERSON
 from tests._redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +62,10 @@ class Uvicorn:
 
     def browser(self, **kwargs: Any) -> httpx.Client:
         """A client that keeps cookies, like one browser."""
-        return httpx.Client(base_url=self.url, trust_env=False, timeout=20, **kwargs)
+        headers = {**PERSON, **kwargs.pop("headers", {})}
+        return httpx.Client(
+            base_url=self.url, headers=headers, trust_env=False, timeout=20, **kwargs
+        )
 
     def output(self) -> str:
         if not self._log_file.closed:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from tests._agents import PERSON
 from tests._redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ def test_the_example_shop_sends_the_events_of_its_spec(
                 pass
             assert time.monotonic() < deadline, "the shop did not start"
             time.sleep(0.1)
-        with httpx.Client(base_url=url, trust_env=False, timeout=20) as shop:
+        with httpx.Client(base_url=url, headers=PERSON, trust_env=False, timeout=20) as shop:
             assert shop.get("/").status_code == 200
             assert shop.get("/products/pro").status_code == 200
             assert shop.get("/products/nothing").status_code == 404

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from tests._agents import PERSON
 from tests._redis import free_port
 
 from .conftest import exposures, gunicorn_command, python_command
@@ -29,7 +30,7 @@ def server_env(collector: Any, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def browser(url: str) -> httpx.Client:
-    return httpx.Client(base_url=url, timeout=10.0, trust_env=False)
+    return httpx.Client(base_url=url, headers=PERSON, timeout=10.0, trust_env=False)
 
 
 def layout_of(page: str) -> str:

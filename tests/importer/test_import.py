@@ -105,13 +105,20 @@ def test_interrupted_run_resumes_from_the_checkpoint_without_duplicates(
     assert mixtrack_collector.stats()["duplicates_dropped"] == 6000
 
 
-def test_a_checkpoint_of_another_file_is_refused(tmp_path, mixtrack_collector):
-    source = write_ndjson(tmp_path / "a.ndjson", 10)
-    checkpoint = tmp_path / "shared.ckpt"
-    import_file(source, token="tok", api_host=mixtrack_collector.url, checkpoint=checkpoint)
-    other = write_ndjson(tmp_path / "b.ndjson", 20)
-    with pytest.raises(Exception, match="belongs to another file"):
-        import_file(other, token="tok", api_host=mixtrack_collector.url, checkpoint=checkpoint)
+def test_a_changed_file_resumes_by_content(tmp_path, mixtrack_collector):
+    source = write_ndjson(tmp_path / "a.ndjson", 3000)
+    first = import_file(source, token="tok", api_host=mixtrack_collector.url, batch_size=1000)
+    assert first.ok and first.imported == 3000
+    # the last 500 rows change: only the chunk holding them is sent again
+    lines = source.read_text().splitlines(keepends=True)
+    changed = [line.replace('"i": ', '"fixed": true, "i": ') for line in lines[2500:]]
+    source.write_text("".join(lines[:2500] + changed))
+    second = import_file(source, token="tok", api_host=mixtrack_collector.url, batch_size=1000)
+    assert second.ok and second.skipped_rows == 2000 and second.imported_now == 1000
+    stored = mixtrack_collector.events("Purchase")
+    # the 500 unchanged rows of the resent chunk were stored once; the changed ones are new
+    assert len(stored) == 3500
+    assert sum(1 for e in stored if e["properties"].get("fixed")) == 500
 
 
 def test_insert_ids_are_stable_across_reads(tmp_path):

@@ -18,7 +18,7 @@ MODULES = [
     "mixtrack.plan._plan",
     "mixtrack.plan._schema",
     "mixtrack.plan._send",
-    "mixtrack._plan_guard",
+    "mixtrack._processors",
     "mixtrack.audit._tracking_plan",
 ]
 

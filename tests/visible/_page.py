@@ -7,7 +7,9 @@ script, allowed by its nonce.
 
 from __future__ import annotations
 
+import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 FLAGS = {"banner": {"on": 100}, "offer": {"control": 50, "discount": 50}}
@@ -78,10 +80,17 @@ JINJA_TEMPLATE = (
 )
 
 
-def stats_json(visible: Any) -> dict[str, Any]:
-    """What ``/_test/stats`` answers: the app's beacon counters."""
+def stats_json(visible: Any, web: Any = None) -> dict[str, Any]:
+    """What ``/_test/stats`` answers: the app's beacon counters, its traffic counters and
+    the serving process's peak memory (kB)."""
+    import resource
+
     stats = visible.stats()
+    traffic = web.traffic_stats() if web is not None else None
     return {
+        "traffic": dict(traffic.requests) if traffic is not None else {},
+        "unscripted": traffic.unscripted if traffic is not None else 0,
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "beacons": stats.beacons,
         "exposed": stats.exposed,
         "duplicates": stats.duplicates,
@@ -95,3 +104,66 @@ DJANGO_BROKEN = (
     '{% exposure_attrs "not a variant" %}'
 )
 JINJA_BROKEN = '{% set offer = experiment("offer", expose="visible") %}{{ exposure_attrs("x") }}'
+
+
+# -- traffic that is not a person: a render-time page, and a page that loads it in the background
+
+_RENDERED = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Rendered</title></head>
+<body><div id="offer" data-variant="{offer}">offer</div>{script}</body></html>
+"""
+#: The offer exposed as it renders, with an event tracked on delivery and the script.
+DJANGO_RENDERED = '{% load mixtrack %}{% experiment "offer" as offer %}' + (
+    '{% track "Viewed offer" %}'
+    + _RENDERED.format(offer="{{ offer }}", script="{% mixtrack_script %}")
+)
+JINJA_RENDERED = '{% set offer = experiment("offer") %}{{ track("Viewed offer") }}' + (
+    _RENDERED.format(offer="{{ offer }}", script="{{ mixtrack_script() }}")
+)
+#: The same page without the script: a background load of it can never be activated.
+DJANGO_BARE = '{% load mixtrack %}{% experiment "offer" as offer %}' + _RENDERED.format(
+    offer="{{ offer }}", script=""
+)
+JINJA_BARE = '{% set offer = experiment("offer") %}' + _RENDERED.format(
+    offer="{{ offer }}", script=""
+)
+
+
+def launcher(action: str, target: str) -> str:
+    """A page whose speculation rules ``action`` ("prefetch" or "prerender") ``target``."""
+    rules = json.dumps({action: [{"source": "list", "urls": [target]}]})
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Launcher</title>
+<script type="speculationrules">{rules}</script>
+</head><body><a id="go" href="{target}">go</a></body></html>
+"""
+
+
+# -- mixpanel-browser on the same page: the offer exposed by the server, a purchase tracked
+# by the browser library, both sent to the collector
+
+MIXPANEL_JS = (
+    Path(__file__).resolve().parents[1] / "node/node_modules/mixpanel-browser/dist/mixpanel.umd.js"
+)
+_WITH_MIXPANEL = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Buy</title></head>
+<body><div id="offer" data-variant="OFFER">offer</div>
+<script src="/_test/mixpanel.js"></script>
+<script>
+  mixpanel.init("TOKEN", {api_host: "API_HOST", batch_flush_interval_ms: 100});
+  mixpanel.track("Purchased", {amount: 29});
+</script>
+SCRIPT</body></html>
+"""
+
+
+def with_mixpanel(engine: str, token: str, api_host: str) -> str:
+    """The page for ``engine`` ("django" or "jinja") with the real mixpanel-browser bundle."""
+    page = _WITH_MIXPANEL.replace("TOKEN", token).replace("API_HOST", api_host)
+    if engine == "django":
+        head = '{% load mixtrack %}{% experiment "offer" as offer %}'
+        return head + page.replace("OFFER", "{{ offer }}").replace(
+            "SCRIPT", "{% mixtrack_script %}"
+        )
+    head = '{% set offer = experiment("offer") %}'
+    return head + page.replace("OFFER", "{{ offer }}").replace("SCRIPT", "{{ mixtrack_script() }}")

@@ -11,12 +11,17 @@ import pytest
 from selenium import webdriver
 
 from mixtrack.testing import Collector
+from tests._agents import CHROME
 from tests.collector._browser import chromium_session
 from tests.visible import _scenarios as scenario
 from tests.visible import _servers
 from tests.visible.apps import core_app
 
-browser = pytest.fixture(scope="module", name="browser")(chromium_session)
+
+@pytest.fixture(scope="module", name="browser")
+def browser_as_a_person() -> Iterator[webdriver.Chrome]:
+    """Chromium with a desktop Chrome User-Agent: headless Chromium is on the crawler list."""
+    yield from chromium_session(CHROME)
 
 
 @pytest.fixture(scope="module", params=["core", "django", "flask", "fastapi"])

@@ -7,30 +7,17 @@ ids of visitors who log in between the render and the view.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from mixtrack.testing import Collector
-from tests.visible import _servers
 from tests.visible._scenarios import EXPOSURE, RENDERED, exposures
 
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36"
 )
-
-
-@pytest.fixture(scope="module", params=["django", "flask", "fastapi"])
-def app_url(
-    request: pytest.FixtureRequest,
-    _mixtrack_collector_session: Collector,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    log_dir = tmp_path_factory.mktemp("servers")
-    with _servers.serve(request.param, _mixtrack_collector_session.url, log_dir) as url:
-        yield url
 
 
 def visitor(url: str) -> httpx.Client:

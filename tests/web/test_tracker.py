@@ -9,6 +9,7 @@ import pytest
 
 from mixtrack.testing import capture
 from mixtrack.web import RequestInfo, RequestTracker, WebApp, WebSettings
+from tests._agents import FIREFOX
 
 PRICING = {"pricing_page_layout": {"grid": 50, "list": 50}}
 EXPOSURE = "$experiment_started"
@@ -26,7 +27,7 @@ def make_app(captured: Any, **settings: Any) -> WebApp:
 
 
 def request(url: str = "https://shop.example/pricing", **cookies: str) -> RequestInfo:
-    return RequestInfo("GET", url, {"user-agent": "curl/8.5.0"}, "203.0.113.7", cookies)
+    return RequestInfo("GET", url, {"user-agent": FIREFOX}, "203.0.113.7", cookies)
 
 
 def test_exposures_and_render_events_wait_for_commit(captured: Any) -> None:
@@ -143,7 +144,7 @@ def test_nothing_is_added_outside_a_request(captured: Any) -> None:
     [outside] = captured.named("Outside")
     assert not {"ip", "$browser", "$current_url", "$device_id"} & set(outside["properties"])
     [inside] = captured.named("In a request")
-    assert inside["properties"]["$browser"] == "curl"
+    assert inside["properties"]["$browser"] == "Firefox"
 
 
 def test_variants_are_evaluated_once_per_request(captured: Any) -> None:

@@ -192,6 +192,7 @@ def exposure_attrs(context: Context, variant: Any) -> Html:
 
 @register.simple_tag(takes_context=True)
 def mixtrack_script(context: Context, nonce: str | None = None, dwell: float | None = None) -> Html:
-    """``{% mixtrack_script [nonce=request.csp_nonce] [dwell=0.5] %}``: the exposure script."""
-    app = tracker_for(context, "mixtrack_script").app
-    return Html(visible_of(app).script_tag(nonce=nonce, dwell=dwell))
+    """``{% mixtrack_script [nonce=request.csp_nonce] [dwell=0.5] %}``: the exposure script
+    (on a page loaded in the background, with the page's activation token)."""
+    tracker = tracker_for(context, "mixtrack_script")
+    return Html(tracker.app.helpers["mixtrack_script"](tracker, nonce=nonce, dwell=dwell))

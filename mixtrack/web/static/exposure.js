@@ -28,23 +28,27 @@
   };
   window.mixtrackExposure = api;
 
-  function post(token) {
-    if (sent[token]) return;
-    sent[token] = true;
-    api.sent.push(token);
+  function send(url, text) {
     var queued = false;
     try {
       // A string body goes as text/plain: a CORS-safelisted type, so no preflight.
-      queued = !!(navigator.sendBeacon && navigator.sendBeacon(endpoint, token));
+      queued = !!(navigator.sendBeacon && navigator.sendBeacon(url, text));
     } catch (e) {
       queued = false;
     }
     if (!queued && window.fetch) {
-      window.fetch(endpoint, {
-        method: "POST", body: token, keepalive: true, credentials: "same-origin",
+      window.fetch(url, {
+        method: "POST", body: text, keepalive: true, credentials: "same-origin",
         headers: { "Content-Type": "text/plain;charset=UTF-8" },
       }).catch(function () {});
     }
+  }
+
+  function post(token) {
+    if (sent[token]) return;
+    sent[token] = true;
+    api.sent.push(token);
+    send(endpoint, token);
   }
 
   function pageVisible() {
@@ -131,6 +135,25 @@
       childList: true, subtree: true, attributes: true, attributeFilter: [ATTR],
     });
     api.ready = true;
+  }
+
+  // A page loaded in the background (prefetch, prerender) carries an activation token: it
+  // is posted once the page is really shown. A prerendered page runs while hidden and says
+  // so with document.prerendering; a prefetched one runs only when navigated to.
+  var activation = me && me.getAttribute("data-activation");
+  var activateEndpoint = (me && me.getAttribute("data-activate-endpoint")) || "/_mixtrack/activate";
+  var activated = false;
+  function activate() {
+    if (activated || !activation || document.prerendering || !pageVisible()) return;
+    activated = true;
+    api.activated = true;
+    send(activateEndpoint, activation);
+  }
+  api.activated = false;
+  if (activation) {
+    document.addEventListener("prerenderingchange", activate);
+    document.addEventListener("visibilitychange", activate);
+    activate();
   }
 
   if (document.readyState === "loading") {

@@ -13,7 +13,19 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.urls import path
 
-from tests.visible._page import DJANGO_BROKEN, DJANGO_TEMPLATE, FLAGS, csp, nonce, stats_json
+from tests.visible._page import (
+    DJANGO_BARE,
+    DJANGO_BROKEN,
+    DJANGO_RENDERED,
+    DJANGO_TEMPLATE,
+    FLAGS,
+    MIXPANEL_JS,
+    csp,
+    launcher,
+    nonce,
+    stats_json,
+    with_mixpanel,
+)
 
 SECRET_KEY = "django-visible-secret"
 DEBUG = False
@@ -44,6 +56,7 @@ MIXTRACK = {
     "API_HOST": os.environ.get("MIXTRACK_API_HOST"),
     "FLAGS": FLAGS,
     "LEDGER": "memory",
+    "MIXPANEL_BROWSER": True,
 }
 
 
@@ -64,10 +77,40 @@ def stats(request: HttpRequest) -> JsonResponse:
 
     from mixtrack.web._visible_app import visible_of
 
-    return JsonResponse(stats_json(visible_of(get_mixtrack().web)))
+    return JsonResponse(stats_json(visible_of(get_mixtrack().web), get_mixtrack().web))
 
 
-urlpatterns = [path("", page), path("broken", broken), path("_test/stats", stats)]
+def rendered(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(engines["django"].from_string(DJANGO_RENDERED).render({}, request))
+
+
+def bare(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(engines["django"].from_string(DJANGO_BARE).render({}, request))
+
+
+def launch(request: HttpRequest, action: str) -> HttpResponse:
+    return HttpResponse(launcher(action, request.GET["to"]))
+
+
+def buy(request: HttpRequest) -> HttpResponse:
+    page = with_mixpanel("django", MIXTRACK["TOKEN"], os.environ["MIXTRACK_API_HOST"])
+    return HttpResponse(engines["django"].from_string(page).render({}, request))
+
+
+def mixpanel_js(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(MIXPANEL_JS.read_bytes(), content_type="text/javascript")
+
+
+urlpatterns = [
+    path("buy", buy),
+    path("_test/mixpanel.js", mixpanel_js),
+    path("", page),
+    path("broken", broken),
+    path("rendered", rendered),
+    path("bare", bare),
+    path("launch/<str:action>", launch),
+    path("_test/stats", stats),
+]
 
 if os.environ.get("DJANGO_SETTINGS_MODULE") == __name__:
     from django.core.wsgi import get_wsgi_application

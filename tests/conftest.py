@@ -1,3 +1,5 @@
+"""Fixtures every test area shares."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from tests._sink import Sink
 
 @pytest.fixture
 def sink() -> Iterator[Sink]:
+    """The scripted local server of tests/_sink.py, one per test."""
     server = Sink()
     try:
         yield server

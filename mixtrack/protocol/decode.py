@@ -18,35 +18,43 @@ four-byte sequence; those pairs become the character they stand for. A surrogate
 other half (mixpanel-browser cuts strings at 255 UTF-16 units, which can split a pair) and any
 other byte that is not UTF-8 become U+FFFD, the replacement character, so one bad string never
 costs the rest of the request.
+
+The collector, ``mixtrack.testing``'s in-memory transport and the test and benchmark sinks
+all read requests with :func:`decode`:
+
+>>> body = b"data=W3siZXZlbnQiOiJhIn1d"
+>>> request = WireRequest.from_url("POST", "http://127.0.0.1:8765/track", {}, body)
+>>> decode(request, "track").records
+[{'event': 'a'}]
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
-import re
 import zlib
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes, urlsplit
 
 import attrs
 
-from mixtrack.collector import _json
+from mixtrack.protocol.json_values import (
+    DecodeError,
+    Malformed,
+    NotAccepted,
+    load_records,
+    loads,
+    text_of,
+)
 
 ENDPOINTS = ("track", "engage", "groups", "import")
 MAX_RECORDS = 2000
 #: Uncompressed body limits, in bytes: Mixpanel's documented 2 MB, and 10 MB for /import.
 MAX_BYTES = {"track": 2 * 1024 * 1024, "engage": 2 * 1024 * 1024, "groups": 2 * 1024 * 1024}
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-
-
-@attrs.frozen
-class Malformed:
-    """A line of an NDJSON body that is not JSON: refused on its own, the other lines kept."""
-
-    message: str
+#: A form body may spell each byte of its JSON as ``%XX``: three bytes on the wire per byte.
+FORM_EXPANSION = 3
 
 
 @attrs.frozen
@@ -59,12 +67,27 @@ class WireRequest:
     headers: Mapping[str, str]
     body: bytes
 
+    @classmethod
+    def from_url(
+        cls, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> WireRequest:
+        """A request as a client or a test server sees it: a full URL and headers in any case."""
+        parts = urlsplit(url)
+        lowered = {name.lower(): value for name, value in headers.items()}
+        return cls(method.upper(), parts.path or "/", parts.query, lowered, body)
+
+    @property
+    def endpoint(self) -> str | None:
+        """The ingest endpoint named by the path's last segment (``/prefix/import`` too)."""
+        return endpoint_of(self.path.rstrip("/").rsplit("/", 1)[-1])
+
 
 @attrs.frozen
 class Payload:
     """What a request carries once decoded, before any validation."""
 
     endpoint: str
+    #: The records in order; one Mixpanel refuses on its content alone is a :class:`Malformed`.
     records: list[Any]
     #: True when the records came in a ``data=`` field: the client expects the legacy
     #: ``1``/``0`` or ``{"status": 1, "error": null}`` answer rather than the /import JSON shape.
@@ -76,12 +99,14 @@ class Payload:
 
 
 class WireError(Exception):
-    """The request cannot be decoded; ``status`` is the HTTP status to answer with."""
+    """The request cannot be decoded; ``status`` is the HTTP status to answer with and
+    ``form`` whether the client expects the legacy answer shape."""
 
-    def __init__(self, message: str, *, status: int = 400) -> None:
+    def __init__(self, message: str, *, status: int = 400, form: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.form = form
 
 
 def endpoint_of(path: str) -> str | None:
@@ -91,7 +116,27 @@ def endpoint_of(path: str) -> str | None:
 
 
 def byte_limit(endpoint: str) -> int:
+    """Mixpanel's limit of uncompressed JSON per request to ``endpoint``."""
     return MAX_BYTES.get(endpoint, MAX_IMPORT_BYTES)
+
+
+def read_limit(endpoint: str) -> int:
+    """Bytes of body worth reading for ``endpoint``: anything longer cannot decode to less
+    than :func:`byte_limit`, so a server refuses it while reading."""
+    return FORM_EXPANSION * byte_limit(endpoint) + 64 * 1024
+
+
+def wants_form_answer(request: WireRequest) -> bool:
+    """Whether the client expects the legacy ``1``/``0`` answer: its body is a form, not JSON
+    and not gzip (only JSON bodies are compressed)."""
+    body = request.body
+    if body[:2] == b"\x1f\x8b" or "gzip" in request.headers.get("content-encoding", "").lower():
+        return False
+    return body.lstrip()[:1] not in (b"[", b"{")
+
+
+def wants_verbose_answer(request: WireRequest) -> bool:
+    return "verbose=1" in request.query or b"verbose=1" in request.body[:4096]
 
 
 def decode(request: WireRequest, endpoint: str) -> Payload:
@@ -124,11 +169,14 @@ def decode(request: WireRequest, endpoint: str) -> Payload:
     if isinstance(records, dict):
         records = [records]
     if not isinstance(records, list):
-        raise WireError(f"data must be a JSON object or array, got {type(records).__name__}")
+        raise WireError(
+            f"data must be a JSON object or array, got {type(records).__name__}", form=form
+        )
     if len(records) > MAX_RECORDS:
         raise WireError(
             f"request has {len(records)} records; the limit is {MAX_RECORDS} per request",
             status=413,
+            form=form,
         )
     return Payload(
         endpoint=endpoint,
@@ -146,8 +194,8 @@ def decode_data_field(data: str) -> Any:
     text = data.strip()
     if text[:1] in ("[", "{"):
         try:
-            return loads(text)
-        except _json.DecodeError as exc:
+            return load_records(text)
+        except DecodeError as exc:
             raise WireError(f"data is not valid JSON: {exc} in {_excerpt(text)}") from None
     compact = text.replace(" ", "+").replace("\n", "").replace("\r", "")
     compact += "=" * (-len(compact) % 4)
@@ -158,62 +206,9 @@ def decode_data_field(data: str) -> Any:
     except (binascii.Error, ValueError):
         raise WireError(f"data is neither JSON nor base64: {_excerpt(text)}") from None
     try:
-        return loads(raw)
-    except _json.DecodeError as exc:
+        return load_records(raw)
+    except DecodeError as exc:
         raise WireError(f"data is base64 but not of JSON: {exc} in {_excerpt(raw)}") from None
-
-
-#: An encoded UTF-16 surrogate pair: high half ED A0-AF xx, then low half ED B0-BF xx.
-_CESU_PAIR = re.compile(rb"\xed([\xa0-\xaf])([\x80-\xbf])\xed([\xb0-\xbf])([\x80-\xbf])")
-#: Half a pair, left alone.
-_CESU_HALF = re.compile(rb"\xed[\xa0-\xbf][\x80-\xbf]")
-_REPLACEMENT = "\ufffd".encode()
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _join_pair(match: re.Match[bytes]) -> bytes:
-    high = 0xD800 | ((match[1][0] & 0x0F) << 6) | (match[2][0] & 0x3F)
-    low = 0xDC00 | ((match[3][0] & 0x0F) << 6) | (match[4][0] & 0x3F)
-    return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)).encode()
-
-
-def text_of(raw: bytes) -> str:
-    """``raw`` decoded as Mixpanel decodes it: UTF-8, with surrogate pairs encoded one half at
-    a time (mixpanel-browser's base64) joined, and anything else invalid as U+FFFD.
-
-    >>> text_of(b"\xed\xa0\xbc\xed\xbc\xb3 caf\xc3\xa9")
-    '\U0001f333 café'
-    """
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    joined = _CESU_HALF.sub(_REPLACEMENT, _CESU_PAIR.sub(_join_pair, raw))
-    return joined.decode("utf-8", "replace")
-
-
-def loads(data: bytes | str) -> Any:
-    """JSON as Mixpanel reads it: see :func:`text_of`; escaped lone surrogates (``"\\ud83c"``,
-    which ``JSON.stringify`` writes for half a pair) become U+FFFD too."""
-    try:
-        return _json.loads(data)
-    except _json.DecodeError:
-        text = text_of(data) if isinstance(data, bytes) else data
-    try:
-        value = json.loads(text)  # the stdlib accepts escaped lone surrogates; fix them after
-    except json.JSONDecodeError:
-        return _json.loads(text)  # raises the usual error, with its position
-    return _scrub(value)
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_scrub(item) for item in value]
-    if isinstance(value, dict):
-        return {_scrub(key): _scrub(item) for key, item in value.items()}
-    return value
 
 
 def _parse_form(body: bytes) -> dict[str, str]:
@@ -231,19 +226,23 @@ def _parse_json_body(body: bytes, content_type: str) -> Any:
     if "ndjson" in content_type or (body[:1] == b"{" and b"\n{" in body):
         lines = [line for line in body.split(b"\n") if line.strip()]
         records: list[Any] = []
+        not_json = 0
         for number, line in enumerate(lines, 1):
+            # Each line stands alone: one broken line costs only itself.
             try:
                 records.append(loads(line))
-            except _json.DecodeError as exc:
-                # Each line stands alone: one broken line costs only itself.
+            except DecodeError as exc:
+                not_json += 1
                 records.append(Malformed(f"line {number} is not valid JSON: {exc}"))
-        if records and all(isinstance(r, Malformed) for r in records):
-            raise WireError(f"body is not valid NDJSON: {records[0].message}")
+            except NotAccepted as exc:
+                records.append(Malformed(f"line {number}: {exc}"))
+        if records and not_json == len(records):
+            raise WireError(f"body is not valid NDJSON: {records[0].message}", form=False)
         return records
     try:
-        return loads(body)
-    except _json.DecodeError as exc:
-        raise WireError(f"body is not valid JSON: {exc} in {_excerpt(body)}") from None
+        return load_records(body)
+    except DecodeError as exc:
+        raise WireError(f"body is not valid JSON: {exc} in {_excerpt(body)}", form=False) from None
 
 
 def _inflate(body: bytes, encoding: str, limit: int) -> bytes:
@@ -254,14 +253,14 @@ def _inflate(body: bytes, encoding: str, limit: int) -> bytes:
         # Read one byte past the limit so a zip bomb is refused without being inflated.
         out = inflater.decompress(body, limit + 1)
     except zlib.error as exc:
-        raise WireError(f"body is marked gzip but does not inflate: {exc}") from None
+        raise WireError(f"body is marked gzip but does not inflate: {exc}", form=False) from None
     if len(out) > limit:
-        raise _too_large(limit)
+        raise _too_large(limit, form=False)
     return out
 
 
-def _too_large(limit: int) -> WireError:
-    return WireError(f"request exceeds max limit of {limit} bytes", status=413)
+def _too_large(limit: int, *, form: bool | None = None) -> WireError:
+    return WireError(f"request exceeds max limit of {limit} bytes", status=413, form=form)
 
 
 def _excerpt(value: str | bytes, width: int = 60) -> str:
