@@ -19,6 +19,8 @@ from mixtrack.errors import (
     ConfigError,
     DeliveryError,
     MixtrackError,
+    OffPlanError,
+    PlanError,
     TransportError,
     ValidationError,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "FlushAfter",
     "FlushResult",
     "MixtrackError",
+    "OffPlanError",
+    "PlanError",
     "Stats",
     "TransportError",
     "ValidationError",

@@ -59,9 +59,7 @@ class Calls:
 
     def _put(self, route: Route, message: dict[str, Any]) -> None:
         # serialized once, here: the queue, the batch body and the spool all use these bytes
-        if self._processors:
-            if self.config.disabled:
-                return
+        if self._processors:  # a disabled client runs the plan's check only
             processed = self._processors(route, message)  # books what it does not pass
             if processed is None:
                 return
@@ -168,13 +166,13 @@ class Calls:
         except ValidationError as exc:
             self._invalid.refused("track", event, exc)
             return
-        if self.config.disabled:
-            return
         if self._processors:
             processed = self._processors(self.config.endpoint, message)
             if processed is None:
                 return  # left out or dropped, and booked
             record = processed
+        if self.config.disabled:
+            return
         self._enqueue(self.config.endpoint, record)
 
     @refusable

@@ -19,7 +19,7 @@ from mixtrack._config import Config
 from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register
 from mixtrack._message import InsertIds
-from mixtrack._processors import MessageProcessors
+from mixtrack._processors import MessageProcessors, PlanCheck, Processor
 from mixtrack._queue import MessageQueue
 from mixtrack._result import FlushResult, FlushWindow
 from mixtrack._retry import Backoff, Circuit
@@ -55,7 +55,14 @@ class BaseClient(Calls):
         if config.disabled:
             log.info("client disabled: calls are validated, nothing is queued or sent")
         self._report_drops = DropReporter(config)
-        processors = [("before_send", config.before_send)] if config.before_send else []
+        processors: list[tuple[str, Processor]] = []
+        self._plan: PlanCheck | None = None
+        if config.plan is not None:
+            raising, drop = config.invalid == "raise", config.off_plan == "drop"
+            self._plan = PlanCheck.of(config.plan, raising=raising, drop=drop)
+            processors.append(("plan", self._plan))
+        if config.before_send and not config.disabled:  # it shapes what is sent: nothing is
+            processors.append(("before_send", config.before_send))
         self._processors = MessageProcessors(
             processors, config.token, self._refuse, self._invalid.skipped
         )
@@ -109,7 +116,10 @@ class BaseClient(Calls):
         0
         """
         stats = self._queue.stats()
-        return attrs.evolve(stats, invalid=self._invalid.count, disabled=self.config.disabled)
+        off_plan = 0 if self._plan is None else self._plan.count
+        return attrs.evolve(
+            stats, invalid=self._invalid.count, off_plan=off_plan, disabled=self.config.disabled
+        )
 
     def _result(self, at_call: Stats, settled: bool) -> FlushResult:
         """The :class:`~mixtrack.FlushResult` of the flush window ending now."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -18,10 +18,14 @@ from mixtrack._hints import warn_lookalikes
 from mixtrack.errors import ConfigError
 from mixtrack.protocol.limits import MAX_BATCH, MAX_BATCH_BYTES, RETRY_INITIAL, RETRY_MAX
 
+if TYPE_CHECKING:
+    from mixtrack.plan import Plan
+
 __all__ = ["BeforeSend", "Config", "DropCallback"]
 
 Endpoint = Literal["import", "track"]
 Invalid = Literal["drop", "raise"]
+OffPlan = Literal["send", "drop"]
 Overflow = Literal["drop_newest", "drop_oldest", "block"]
 FsyncPolicy = Literal["none", "batch", "event"]
 DropCallback = Callable[[str, Mapping[str, Any], str], None]
@@ -155,6 +159,14 @@ class Config:
     #: distinct_id): ``"drop"`` leaves it out, logs a WARNING and counts it in
     #: ``stats().invalid``; ``"raise"`` raises :class:`~mixtrack.ValidationError` at the call.
     invalid: Invalid = attrs.field(default="drop", validator=_one_of("drop", "raise"))
+    #: A tracking plan (a folder of JSON Schemas or a Lexicon bulk file, see
+    #: :mod:`mixtrack.plan`) that every event is checked against: an off-plan event raises
+    #: :class:`~mixtrack.OffPlanError` with ``invalid="raise"``; otherwise it is counted in
+    #: ``stats().off_plan`` and logged as a WARNING.
+    plan: str | os.PathLike[str] | Plan | None = attrs.field(default=None, eq=False)
+    #: What happens to an off-plan event when it does not raise: ``"send"`` it anyway
+    #: (the default) or ``"drop"`` it.
+    off_plan: OffPlan = attrs.field(default="send", validator=_one_of("send", "drop"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -232,6 +244,6 @@ def _parse(field: attrs.Attribute[Any], raw: str) -> Any:
             return int(value) if kind == "int" else float(value)
         except ValueError:
             raise ConfigError(f"{where}: expected a number") from None
-    if kind in ("Endpoint", "Overflow", "FsyncPolicy", "Invalid"):
+    if kind in ("Endpoint", "Overflow", "FsyncPolicy", "Invalid", "OffPlan"):
         return value.lower()
     return value

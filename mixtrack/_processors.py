@@ -1,9 +1,9 @@
 """The message processors: what runs on each message between the call site and the queue.
 
-``before_send=`` is the first (and, for now, only) processor; a tracking plan's check takes
-its place in the same list. Each processor gets the message and returns it (changed or not)
-or None to leave it out. Every outcome is counted, and nothing a processor does reaches the
-caller:
+A tracking plan's check (``plan=``, :class:`PlanCheck`) runs first, on the event as the app
+made it; ``before_send=`` runs next. Each processor gets the message and returns it (changed
+or not) or None to leave it out. Every outcome is counted, and nothing a processor does
+reaches the caller but the plan's :class:`~mixtrack.OffPlanError` under ``invalid="raise"``:
 
 - None: the app chose not to send it; counted in ``stats().invalid`` with the other
   messages refused at the call site (a flush stays truthy);
@@ -21,15 +21,22 @@ caller:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mixtrack._stats import LogLimit
 from mixtrack._wire import dumps
+from mixtrack.errors import OffPlanError
 from mixtrack.protocol.limits import MAX_EVENT_BYTES
 from mixtrack.protocol.routes import Route
 
-__all__ = ["MessageProcessors", "Processor", "missing"]
+if TYPE_CHECKING:
+    import os
+
+    from mixtrack.plan import Plan
+
+__all__ = ["MessageProcessors", "PlanCheck", "Processor", "missing"]
 
 log = logging.getLogger("mixtrack")
 
@@ -41,6 +48,7 @@ _PROFILE_KEYS: dict[str, tuple[str, str]] = {
     "engage": ("$token", "$distinct_id"),
     "groups": ("$token", "$group_key"),
 }
+_REMEMBERED = 1024  # (event, reasons) pairs already logged by a plan check; past that, counted
 
 
 def missing(route: Route, message: object, token: str) -> str:
@@ -101,6 +109,8 @@ class MessageProcessors:
         for name, processor in self.processors:
             try:
                 result = processor(message)
+            except OffPlanError:
+                raise  # the plan's strict mode refuses at the call, by design
             except Exception as exc:
                 self._drop(route, message, f"{name} error", f"{type(exc).__name__}: {exc}")
                 return None
@@ -131,3 +141,61 @@ class MessageProcessors:
         due, _, total, _ = self._warnings.due(cause)
         if due:
             log.warning("dropped a message (%s): %s; %d so far", cause, detail, total)
+
+
+class PlanCheck:
+    """The processor of a client's tracking plan (``plan=``): each event is checked against it.
+
+    With ``raising`` (``invalid="raise"``: tests, development) an off-plan event raises
+    :class:`~mixtrack.OffPlanError` naming the event and every broken rule. Otherwise it is
+    counted (``stats().off_plan``) and logged as a WARNING, once for each event and reason so
+    a hot loop cannot flood the log, then passed on, or left out with ``drop``
+    (``off_plan="drop"``, so also counted in ``stats().invalid``). Profile updates pass.
+
+    >>> from mixtrack.plan import Entry, Plan
+    >>> check = PlanCheck(Plan([Entry("event", "Signed up", {})]), raising=False, drop=True)
+    >>> check({"event": "Signed upp", "properties": {}}), check.count
+    (None, 1)
+    """
+
+    def __init__(self, plan: Plan, *, raising: bool, drop: bool) -> None:
+        self.plan = plan
+        self.raising = raising
+        self.drop = drop
+        self.count = 0
+        self._lock = threading.Lock()
+        self._logged: set[tuple[str, str]] = set()
+
+    @classmethod
+    def of(cls, plan: str | os.PathLike[str] | Plan, *, raising: bool, drop: bool) -> PlanCheck:
+        """Loads ``plan`` (a :class:`~mixtrack.PlanError` when it cannot be read)."""
+        from mixtrack.plan import Plan
+
+        return cls(Plan.load(plan), raising=raising, drop=drop)
+
+    def __call__(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        event = message.get("event")
+        if not isinstance(event, str):
+            return message  # a profile or group update: the plan checks events
+        violations = self.plan.check(event, message.get("properties"))
+        if not violations:
+            return message
+        if self.raising:
+            raise OffPlanError(event, violations)
+        reasons = "; ".join(v.reason for v in violations)
+        with self._lock:
+            self.count += 1
+            key = (event, reasons)
+            first = key not in self._logged and len(self._logged) < _REMEMBERED
+            if first:
+                self._logged.add(key)
+        if first:
+            log.warning(
+                "event %r breaks the tracking plan (%s); %s. Counted in stats().off_plan; "
+                "with invalid='raise' this raises OffPlanError at the call.",
+                event,
+                reasons,
+                "dropped (off_plan='drop')" if self.drop else "sent anyway",
+                extra={"mixtrack_event": event, "mixtrack_plan_reasons": reasons},
+            )
+        return None if self.drop else message

@@ -82,6 +82,9 @@ class Stats:
     #: event that was still sent, and messages not sent (bad name or distinct_id). Not part
     #: of ``enqueued``.
     invalid: int = 0
+    #: Events that broke the client's tracking plan (``plan=``): sent anyway, or left out
+    #: with ``off_plan="drop"`` (then also counted in ``invalid``, not in ``enqueued``).
+    off_plan: int = 0
     #: True for a client made with ``disabled=True`` (or ``MIXTRACK_DISABLED=1``): it
     #: queues and sends nothing, so every other counter stays 0.
     disabled: bool = False

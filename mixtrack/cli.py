@@ -1,4 +1,4 @@
-"""The ``mixtrack`` command line: ``mixtrack collector | demo | import | audit``.
+"""The ``mixtrack`` command line: ``mixtrack collector | demo | import | audit | plan``.
 
 Each subcommand is a registrar in :data:`SUBCOMMANDS`: a function that adds its parser to
 the ``subparsers`` it is given and sets ``run`` (``args -> exit code``) as the parser's
@@ -89,6 +89,12 @@ def _collector(subparsers: Subparsers) -> None:
         metavar="MB",
         help="request bodies held in memory at once, all connections together (256)",
     )
+    parser.add_argument(
+        "--plan",
+        metavar="PATH",
+        help="a tracking plan (folder or Lexicon bulk JSON): GET /_mixtrack/events?meta=1 "
+        "marks each event on or off plan, ?off_plan=1 lists those that break it",
+    )
     parser.set_defaults(run=_run_collector)
 
 
@@ -112,6 +118,7 @@ def _run_collector(args: argparse.Namespace) -> int:
             max_connections=args.max_connections,
             max_buffered_bytes=args.max_buffered_mb * 1024 * 1024,
         ),
+        plan=args.plan,
     )
 
 
@@ -134,11 +141,18 @@ def _audit(subparsers: Subparsers) -> None:
     add_audit(subparsers)
 
 
+def _plan(subparsers: Subparsers) -> None:
+    from mixtrack.plan._cli import register as add_plan
+
+    add_plan(subparsers)
+
+
 SUBCOMMANDS: dict[str, Registrar] = {
     "collector": _collector,
     "import": _import,
     "demo": _demo,
     "audit": _audit,
+    "plan": _plan,
 }
 
 

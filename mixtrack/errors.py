@@ -4,7 +4,9 @@
 
     MixtrackError                 base class; catch this to catch everything below
     ├── ConfigError               bad option or environment variable, raised at construction
+    │   └── PlanError             a tracking plan that cannot be read (``mixtrack.plan``)
     ├── ValidationError           bad call-site input (event name, property, id); nothing is queued
+    │   └── OffPlanError          an event that breaks the client's tracking plan (``plan=``)
     └── DeliveryError             a request to the collector failed (never raised by ``track()``)
         └── TransportError        no HTTP answer: connection refused or reset, timeout
 
@@ -20,10 +22,18 @@ an ``except`` clause, but nothing raises them: a refused batch is counted in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mixtrack.plan import Violation
+
 __all__ = [
     "ConfigError",
     "DeliveryError",
     "MixtrackError",
+    "OffPlanError",
+    "PlanError",
     "TransportError",
     "ValidationError",
 ]
@@ -79,3 +89,27 @@ class RetriesExhausted(DeliveryError):
         super().__init__(message)
         self.attempts = attempts
         self.last = last
+
+
+class PlanError(ConfigError):
+    """A tracking plan cannot be read: a missing folder, a file that is not JSON, or a schema
+    that is not draft-07 JSON Schema in the shape Lexicon accepts.
+
+    >>> mixtrack.plan.Plan.load("plan/")  # doctest: +SKIP
+    PlanError: plan/event/Signed up.json: 'properties' must be an object, got list
+    """
+
+
+class OffPlanError(ValidationError):
+    """An event breaks the tracking plan the client was given (``Client(plan=...,
+    invalid="raise")``). ``event`` names it and ``violations`` lists each broken rule.
+
+    >>> client.track("user-42", "Signed upp")  # doctest: +SKIP
+    OffPlanError: 'Signed upp' breaks the tracking plan: unplanned_event: 'Signed upp' is not ...
+    """
+
+    def __init__(self, event: str, violations: Sequence[Violation]) -> None:
+        reasons = "; ".join(v.reason for v in violations)
+        super().__init__(f"{event!r} breaks the tracking plan: {reasons}")
+        self.event = event
+        self.violations = tuple(violations)

@@ -20,6 +20,9 @@ from fastapi.templating import Jinja2Templates
 
 from examples.flask_shop.app import CATALOGUE, EXPERIMENTS, Product
 from examples.flask_shop.users import PLANS, User, Users
+from mixtrack.demo import shop_events
+from mixtrack.demo.shop.shop.catalogue import plan_named
+from mixtrack.plan import Visitor
 from mixtrack.web import CookieSigner, RequestTracker
 
 __all__ = ["create_app"]
@@ -86,13 +89,14 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request, mt: mixtrack_fastapi.CurrentTracker) -> HTMLResponse:
-        mt.track("Viewed home")
+        # events through the module generated from the shop's plan (mixtrack/demo/plan)
+        shop_events.viewed_home(Visitor(mt), None)
         return page(request, "home.html", products=CATALOGUE.values())
 
     @app.get("/products/{slug}", response_class=HTMLResponse)
     def product(request: Request, slug: str, mt: mixtrack_fastapi.CurrentTracker) -> HTMLResponse:
         item = product_named(slug)
-        mt.track("Viewed product", {"product": item.slug, "price": item.price})
+        shop_events.viewed_product(Visitor(mt), None, product=item.slug, price=item.price)
         return page(request, "product.html", product=item)
 
     @app.get("/pricing", response_class=HTMLResponse)
@@ -108,8 +112,8 @@ def create_app() -> FastAPI:
     async def signup(request: Request) -> Response:
         form = await _form(request)
         username, password = form.get("username", "").strip(), form.get("password", "")
-        plan = form.get("plan", "free")
-        if not username or not password or plan not in PLANS:
+        plan = plan_named(form.get("plan", "free"))
+        if not username or not password or plan is None:
             error = "username, password and a plan (free or pro) are required"
             return page(request, "signup.html", 400, plans=PLANS, error=error)
         user = users.create(username, password, plan)
@@ -117,7 +121,7 @@ def create_app() -> FastAPI:
             return page(request, "signup.html", 400, plans=PLANS, error="username taken")
         response = logged_in(request, user)
         tracker: RequestTracker = request.state.mixtrack
-        tracker.track("Signed up", {"plan": plan})
+        shop_events.signed_up(Visitor(tracker), None, plan=plan)
         tracker.people_set({"$name": username, "plan": plan})
         return response
 
@@ -132,7 +136,7 @@ def create_app() -> FastAPI:
         if user is None:
             return page(request, "login.html", 401, error="wrong username or password")
         response = logged_in(request, user)
-        request.state.mixtrack.track("Logged in")
+        shop_events.logged_in(Visitor(request.state.mixtrack), None)
         return response
 
     @app.post("/logout")
@@ -145,7 +149,7 @@ def create_app() -> FastAPI:
     @app.post("/checkout/{slug}", response_class=HTMLResponse)
     def checkout(request: Request, slug: str, mt: mixtrack_fastapi.CurrentTracker) -> HTMLResponse:
         item = product_named(slug)
-        mt.track("Order completed", {"product": item.slug, "revenue": item.price})
+        shop_events.order_completed(Visitor(mt), None, product=item.slug, revenue=item.price)
         return page(request, "thanks.html", product=item)
 
     @app.get("/health", response_class=PlainTextResponse)

@@ -13,6 +13,10 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from mixtrack.demo import shop_events
+from mixtrack.demo.shop.shop.catalogue import Slug, plan_named
+from mixtrack.plan import Visitor
+
 from .users import PLANS, Users
 
 __all__ = ["CATALOGUE", "EXPERIMENTS", "create_app"]
@@ -21,7 +25,7 @@ __all__ = ["CATALOGUE", "EXPERIMENTS", "create_app"]
 @attrs.frozen
 class Product:
     name: str
-    slug: str
+    slug: Slug
     price: float
 
 
@@ -71,13 +75,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/")
     def home() -> str:
-        mixtrack_flask.track("Viewed home")
+        # events through the module generated from the shop's plan (mixtrack/demo/plan)
+        shop_events.viewed_home(Visitor(mixtrack_flask), None)
         return render_template("home.html", products=CATALOGUE.values())
 
     @app.get("/products/<slug>")
     def product(slug: str) -> str:
         item = _product(slug)
-        mixtrack_flask.track("Viewed product", {"product": item.slug, "price": item.price})
+        shop_events.viewed_product(
+            Visitor(mixtrack_flask), None, product=item.slug, price=item.price
+        )
         return render_template("product.html", product=item)
 
     @app.get("/pricing")
@@ -91,15 +98,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             return render_template("signup.html", plans=PLANS)
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        plan = request.form.get("plan", "free")
-        if not username or not password or plan not in PLANS:
+        plan = plan_named(request.form.get("plan", "free"))
+        if not username or not password or plan is None:
             error = "username, password and a plan (free or pro) are required"
             return render_template("signup.html", plans=PLANS, error=error), 400
         user = users.create(username, password, plan)
         if user is None:
             return render_template("signup.html", plans=PLANS, error="username taken"), 400
         login_user(user)  # joins the visitor's anonymous id to the new user
-        mixtrack_flask.track("Signed up", {"plan": plan})
+        shop_events.signed_up(Visitor(mixtrack_flask), None, plan=plan)
         mixtrack_flask.people_set({"$name": username, "plan": plan})
         return redirect(url_for("home"))
 
@@ -111,7 +118,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if user is None:
             return render_template("login.html", error="wrong username or password"), 401
         login_user(user)
-        mixtrack_flask.track("Logged in")
+        shop_events.logged_in(Visitor(mixtrack_flask), None)
         return redirect(url_for("home"))
 
     @app.post("/logout")
@@ -122,7 +129,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.post("/checkout/<slug>")
     def checkout(slug: str) -> str:
         item = _product(slug)
-        mixtrack_flask.track("Order completed", {"product": item.slug, "revenue": item.price})
+        shop_events.order_completed(
+            Visitor(mixtrack_flask), None, product=item.slug, revenue=item.price
+        )
         return render_template("thanks.html", product=item)
 
     @app.get("/health")

@@ -97,6 +97,18 @@ def register(subparsers: Any) -> None:
         help="merge ids as this Mixpanel ID-merge system does (default: the collector's "
         "--identity; simplified for --db)",
     )
+    parser.add_argument(
+        "--plan",
+        dest="tracking_plan",
+        metavar="PATH",
+        help="a tracking plan: report events and properties off it (off_plan_event, "
+        "off_plan_property), and unplanned experiment and variant names",
+    )
+    parser.add_argument(
+        "--strict-plan",
+        action="store_true",
+        help="make the tracking-plan findings errors (default: warnings)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument(
         "--html", metavar="PATH", help="also write the report as one self-contained HTML page"
@@ -133,6 +145,8 @@ def _options(args: argparse.Namespace) -> Any:
         sequential_tau=args.sequential_tau,
         sequential_min_users=args.sequential_min_users,
         window=args.window * 86400.0,
+        tracking_plan=_tracking_plan(args.tracking_plan),
+        strict_plan=args.strict_plan,
     )
 
 
@@ -180,3 +194,11 @@ def _run(args: argparse.Namespace) -> int:
         verdict = f"FAIL (findings at or above {args.fail_on})" if failed else "OK"
         print(f"\nmixtrack audit: {verdict}")
     return 1 if failed else 0
+
+
+def _tracking_plan(path: str | None) -> Any:
+    if path is None:
+        return None
+    from mixtrack.plan import Plan
+
+    return Plan.load(path)

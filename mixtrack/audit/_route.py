@@ -19,7 +19,7 @@ the stored events; nothing here knows the collector.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mixtrack.audit._corrections import adjust
 from mixtrack.audit._html import render_panel
@@ -28,6 +28,9 @@ from mixtrack.audit._names import unknown_names
 from mixtrack.audit._run import AuditOptions, parse_plan, run_audit
 from mixtrack.audit._sequential import DEFAULT_MIN_USERS, DEFAULT_RELATIVE_TAU, MixtureTest
 from mixtrack.audit._stream import Event, Identity
+
+if TYPE_CHECKING:
+    from mixtrack.plan import Plan as TrackingPlan
 
 __all__ = ["PARAMETERS", "audit_answer"]
 
@@ -39,9 +42,13 @@ PARAMETERS = (
 
 
 def audit_answer(
-    events: Iterable[Event], identity: Identity, params: Mapping[str, str]
+    events: Iterable[Event],
+    identity: Identity,
+    params: Mapping[str, str],
+    tracking_plan: TrackingPlan | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and JSON answer of one ``GET /_mixtrack/audit`` over ``events``."""
+    """The HTTP status and JSON answer of one ``GET /_mixtrack/audit`` over ``events``; with
+    the collector's ``tracking_plan``, its off-plan findings too (as warnings)."""
     unknown = sorted(set(params) - set(PARAMETERS))
     if unknown:
         return 400, {"error": f"unknown parameter(s) {unknown}; use {list(PARAMETERS)}"}
@@ -65,6 +72,7 @@ def audit_answer(
             sequential_tau=float(params.get("sequential_tau") or DEFAULT_RELATIVE_TAU),
             sequential_min_users=int(params.get("sequential_min_users") or DEFAULT_MIN_USERS),
             window=float(params.get("window") or 90) * 86400.0,
+            tracking_plan=tracking_plan,
         )
         adjust([], options.correction)
         MixtureTest(options.sequential_tau, options.sequential_min_users)

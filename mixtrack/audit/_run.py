@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,6 +22,9 @@ from mixtrack.audit._report import render_report, report_json
 from mixtrack.audit._sequential import DEFAULT_MIN_USERS, DEFAULT_RELATIVE_TAU
 from mixtrack.audit._stream import Event, Identity
 from mixtrack.audit._unseen import Unseen, format_unseen, unseen
+
+if TYPE_CHECKING:
+    from mixtrack.plan import Plan as TrackingPlan
 
 __all__ = ["AuditOptions", "AuditResult", "parse_plan", "run_audit"]
 
@@ -46,6 +49,10 @@ class AuditOptions:
     sequential_tau: float = DEFAULT_RELATIVE_TAU
     sequential_min_users: int = DEFAULT_MIN_USERS
     window: float = DEFAULT_WINDOW
+    #: A tracking plan: events off it are findings (``off_plan_event``, ``off_plan_property``).
+    tracking_plan: TrackingPlan | None = None
+    #: Whether those findings are errors (else warnings).
+    strict_plan: bool = False
 
     def all_metrics(self) -> list[Metric]:
         """The metrics to read out, the primary one first."""
@@ -124,6 +131,11 @@ def run_audit(
         identity=identity,
         srm_threshold=options.srm_threshold,
     )
+    if options.tracking_plan is not None:
+        from mixtrack.audit._tracking_plan import plan_findings
+
+        found = plan_findings(events, options.tracking_plan, strict=options.strict_plan)
+        report = attrs.evolve(report, findings=(*report.findings, *found))
     never = {
         name: one
         for name, one in unseen(events, identity).items()

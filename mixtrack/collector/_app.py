@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import attrs
@@ -31,6 +32,9 @@ from mixtrack.protocol.decode import (
     wants_verbose_answer,
 )
 from mixtrack.protocol.identity import IdentityMode, check_mode
+
+if TYPE_CHECKING:
+    from mixtrack.plan import Plan
 
 log = logging.getLogger("mixtrack.collector")
 
@@ -74,6 +78,7 @@ class CollectorApp:
         project_id: str | None = None,
         access_keys: Iterable[str] | None = None,
         loopback: bool = True,
+        plan: str | os.PathLike[str] | Plan | None = None,
     ) -> None:
         if store is None:
             store = CountingStore() if count_only else SqliteStore(":memory:")
@@ -93,6 +98,10 @@ class CollectorApp:
         self.faults = FaultBoard()
         self.ingest = Ingest(store, self.settings, self.counters)
         self.query = QueryAPI(store, self.counters, self.faults, self.settings)
+        if plan is not None:
+            from mixtrack.plan import Plan
+
+            self.query.plan = Plan.load(plan)
         #: Set when the server stops: hung requests give up, the live view stops polling.
         self.stopping = threading.Event()
         self._static: dict[str, bytes] = {}

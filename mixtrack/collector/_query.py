@@ -3,7 +3,9 @@
 ``GET events``     ``event``, ``distinct_id`` (``identity=1`` widens it to the merged
                    cluster), ``since``/``until`` (event time, epoch seconds), ``endpoint``,
                    ``prop.NAME=value`` (JSON value, or a plain string), ``after`` (arrival
-                   cursor), ``offset``, ``limit``, ``meta=1``
+                   cursor), ``offset``, ``limit``, ``meta=1`` (with ``--plan``: a ``plan``
+                   entry ``{"ok", "reasons"}`` each), ``off_plan=1`` (only events that break
+                   the plan)
 ``GET profiles``   ``distinct_id``          ``GET groups``  ``group_key``, ``group_id``
 ``GET identity``   ``distinct_id``, ``mode`` (``simplified``/``original``; default: the
                    collector's ``--identity``)          ``GET experiments``  exposures per variant
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from mixtrack.collector import _faults
 from mixtrack.collector._faults import FaultBoard
@@ -25,6 +29,10 @@ from mixtrack.collector._responses import Answer, control
 from mixtrack.collector._store import EventQuery, Store
 from mixtrack.protocol import json_values as _json
 from mixtrack.protocol.identity import check_mode, clusters
+
+if TYPE_CHECKING:
+    from mixtrack.collector._store import StoredEvent
+    from mixtrack.plan import Plan
 
 #: A route: (method, query parameters, body) -> Answer.
 Route = Callable[[str, Mapping[str, str], bytes], Answer]
@@ -40,6 +48,7 @@ _EVENT_PARAMS = {
     "offset",
     "limit",
     "meta",
+    "off_plan",
 }
 
 
@@ -115,6 +124,8 @@ class QueryAPI:
         self.counters = counters
         self.faults = faults
         self.settings = settings
+        #: The tracking plan events are checked against when read (``--plan``), or None.
+        self.plan: Plan | None = None
         self.routes: dict[str, Route] = {
             "events": self.events,
             "profiles": self.profiles,
@@ -145,15 +156,38 @@ class QueryAPI:
 
     def events(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
         query = event_query(params, self.settings.identity)
-        found, total = self.store.events(query)
+        off_plan = params.get("off_plan") in ("1", "true")
+        if off_plan and self.plan is None:
+            raise BadQuery("off_plan=1 needs a tracking plan: start the collector with --plan")
+        found, total = self._off_plan(query) if off_plan else self.store.events(query)
         meta = params.get("meta") in ("1", "true")
         items = [
             {"event": e.event, "properties": e.properties}
             | ({"seq": e.seq, "endpoint": e.endpoint, "received_at": e.received_at} if meta else {})
+            | ({"plan": self._plan_entry(e)} if meta and self.plan is not None else {})
             for e in found
         ]
         last = found[-1].seq if found else query.after
         return control({"events": items, "count": len(items), "total": total, "after": last})
+
+    def _plan_entry(self, event: StoredEvent) -> dict[str, Any]:
+        assert self.plan is not None
+        reasons = [v.reason for v in self.plan.check(event.event, event.properties)]
+        return {"ok": not reasons, "reasons": reasons}
+
+    def _off_plan(self, query: EventQuery) -> tuple[list[StoredEvent], int]:
+        """The events matching ``query`` that break the plan, paged by ``query``'s offset
+        and limit after filtering (the plan is checked as events are read)."""
+        assert self.plan is not None
+        scan = attrs.evolve(query, offset=0, limit=MAX_LIMIT)
+        broken: list[StoredEvent] = []
+        while True:
+            page, _ = self.store.events(scan)
+            broken += [e for e in page if self.plan.check(e.event, e.properties)]
+            if len(page) < MAX_LIMIT:
+                break
+            scan = attrs.evolve(scan, after=page[-1].seq)
+        return broken[query.offset : query.offset + query.limit], len(broken)
 
     def profiles(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:
         found = self.store.profiles(params.get("distinct_id"))
@@ -191,7 +225,7 @@ class QueryAPI:
         if method != "GET":
             return control({"error": "audit takes GET"}, 405)
         identity = identity_from_links(self.store.identity_links(), self.settings.identity)
-        status, answer = audit_answer(self.store.all_events(), identity, params)
+        status, answer = audit_answer(self.store.all_events(), identity, params, self.plan)
         return control(answer, status)
 
     def rejected(self, method: str, params: Mapping[str, str], body: bytes) -> Answer:

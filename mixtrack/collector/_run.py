@@ -21,6 +21,7 @@ from mixtrack.collector._limits import ServerLimits
 from mixtrack.collector._server import CollectorServer
 from mixtrack.collector._sqlite import SqliteStore
 from mixtrack.collector._store import Store
+from mixtrack.errors import PlanError
 
 
 def serve(
@@ -36,6 +37,7 @@ def serve(
     identity: str = "simplified",
     project_id: str | None = None,
     limits: ServerLimits | None = None,
+    plan: str | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
@@ -65,6 +67,7 @@ def serve(
             project_id=project_id,
             access_keys=(access_key,) if access_key else None,
             loopback=loopback,
+            plan=plan,
         )
         context = None
         if tls:
@@ -77,6 +80,10 @@ def serve(
     except OSError as exc:
         store.close()
         print(f"mixtrack collector: {_bind_problem(host, port, exc)}", file=err, flush=True)
+        return 2
+    except PlanError as exc:
+        store.close()
+        print(f"mixtrack collector: {exc}", file=err, flush=True)
         return 2
     stop = threading.Event()
 
@@ -91,6 +98,8 @@ def serve(
         print(f"live view: {server.live_url}", file=out)
         if not loopback:
             _warn_exposed(server.bound_url, access_key, err)
+        if plan is not None:
+            print(f"tracking plan: {plan} (events marked on or off plan)", file=out)
         if tls:
             print(f"TLS CA certificate: {local.ca_file}", file=out)
         out.flush()

@@ -8,12 +8,13 @@ client (the SDK, mixpanel-python, Node, a browser) would see.
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -21,6 +22,9 @@ from mixtrack.collector import CollectorApp, CollectorServer, CountingStore, Sql
 from mixtrack.collector._access import CONTROL_HEADER
 from mixtrack.collector._store import Store
 from mixtrack.protocol.identity import check_mode
+
+if TYPE_CHECKING:
+    from mixtrack.plan import Plan
 
 
 class Collector:
@@ -51,7 +55,9 @@ class Collector:
         count_only: bool = False,
         timeout: float = 10.0,
         identity: str = "simplified",
+        plan: str | os.PathLike[str] | Plan | None = None,
     ) -> None:
+        self._plan = plan
         self._options = (host, port, str(db), tuple(tokens), tuple(secrets), tls, count_only)
         self._timeout = timeout
         self._server: CollectorServer | None = None
@@ -74,6 +80,7 @@ class Collector:
             secrets=secrets,
             count_only=count_only,
             identity=self._identity,
+            plan=self._plan,
         )
         context = None
         if tls:

@@ -30,6 +30,17 @@ __all__ = ["_mixtrack_collector_session", "mixtrack_client", "mixtrack_collector
 TEST_TOKEN = "mixtrack-test-token"
 
 
+def plan_for(request: pytest.FixtureRequest) -> str | None:
+    """The tracking plan a fixture's client checks events against: the test's
+    ``@pytest.mark.mixtrack_plan(PATH)``, else the ini option ``mixtrack_plan`` (relative to
+    the rootdir), else none."""
+    marker = request.node.get_closest_marker("mixtrack_plan")
+    if marker is not None:
+        return str(marker.args[0])
+    value = str(request.config.getini("mixtrack_plan") or "")
+    return str(request.config.rootpath / value) if value else None
+
+
 def default_identity(config: pytest.Config) -> str:
     """The ini option ``mixtrack_identity``, ``simplified`` when unset."""
     value = config.getini("mixtrack_identity")
@@ -60,15 +71,22 @@ def mixtrack_collector(
 
 
 @pytest.fixture
-def mixtrack_client(mixtrack_collector: Collector) -> Iterator[Client]:
+def mixtrack_client(
+    mixtrack_collector: Collector, request: pytest.FixtureRequest
+) -> Iterator[Client]:
     """A ``mixtrack.Client`` sending to ``mixtrack_collector``, flushed before each read.
 
-    Strict (``invalid="raise"``) and independent of ``MIXTRACK_*`` variables."""
+    Strict (``invalid="raise"``) and independent of ``MIXTRACK_*`` variables; with a
+    tracking plan (see :func:`plan_for`) an off-plan event raises ``OffPlanError``."""
     from mixtrack._config import Config
     from mixtrack.client import Client
 
     config = Config(
-        token=TEST_TOKEN, api_host=mixtrack_collector.url, flush_interval=0.05, invalid="raise"
+        token=TEST_TOKEN,
+        api_host=mixtrack_collector.url,
+        flush_interval=0.05,
+        invalid="raise",
+        plan=plan_for(request),
     )
     client = Client(config=config)
     undo = mixtrack_collector.before_read(lambda: client.flush(timeout=5.0))

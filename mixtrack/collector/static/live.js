@@ -78,13 +78,21 @@ function display(value) {
 
 function row(item) {
   const props = item.properties;
+  // With `mixtrack collector --plan`, each event says whether it keeps to the plan.
+  const offPlan = item.plan && !item.plan.ok;
+  const classes = [item.seq > state.seenSeq ? "fresh" : "", offPlan ? "off-plan" : ""].filter(Boolean).join(" ");
   const who = el("button", { class: "link mono person", title: "this person's events" }, props.distinct_id ?? "");
   who.addEventListener("click", (e) => { e.stopPropagation(); showPerson(String(props.distinct_id)); });
   const tr = el(
     "tr",
-    { "data-seq": item.seq, "data-event": item.event, class: item.seq > state.seenSeq ? "fresh" : "" },
+    { "data-seq": item.seq, "data-event": item.event, class: classes },
     el("td", { class: "mono time" }, formatTime(props.time ?? item.received_at)),
-    el("td", { class: "event" }, item.event),
+    el(
+      "td",
+      { class: "event", title: offPlan ? item.plan.reasons.join("\n") : "" },
+      item.event,
+      offPlan ? el("span", { class: "plan-flag" }, " off plan") : "",
+    ),
     el("td", {}, who),
     ...chosenColumns().map((c) => el("td", { class: "prop", "data-column": c }, display(props[c]))),
     el("td", { class: "mono muted arrived", title: "when the collector received it" }, formatTime(item.received_at).slice(11)),
@@ -115,7 +123,10 @@ function select(item, tr) {
   tr.classList.add("selected");
   state.selected = item.seq;
   const raw = el("details", {}, el("summary", {}, "JSON"), el("pre", { id: "event-properties" }, JSON.stringify(item.properties, null, 2)));
-  $("#event-detail").replaceChildren(el("h2", {}, "Properties"), el("h3", {}, item.event), propertyTable(item.properties), raw);
+  const reasons = item.plan && !item.plan.ok
+    ? el("ul", { id: "plan-reasons" }, ...item.plan.reasons.map((reason) => el("li", {}, reason)))
+    : "";
+  $("#event-detail").replaceChildren(el("h2", {}, "Properties"), el("h3", {}, item.event), reasons, propertyTable(item.properties), raw);
 }
 
 function shownEvents() {

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import attrs
+
+#: The slugs, as the tracking plan (mixtrack/demo/plan) lists them.
+Slug = Literal["starter", "pro", "team", "enterprise"]
+PlanName = Literal["free", "pro"]
 
 
 @attrs.frozen
 class Product:
     name: str
-    slug: str
+    slug: Slug
     price: float
 
 
@@ -18,5 +24,10 @@ PRODUCTS = (
     Product("Team", "team", 99.0),
     Product("Enterprise", "enterprise", 299.0),
 )
-BY_SLUG = {product.slug: product for product in PRODUCTS}
-PLANS = ("free", "pro")
+BY_SLUG: dict[str, Product] = {product.slug: product for product in PRODUCTS}
+PLANS: tuple[PlanName, ...] = ("free", "pro")
+
+
+def plan_named(value: str) -> PlanName | None:
+    """The plan called ``value``, or None when there is no such plan."""
+    return next((plan for plan in PLANS if plan == value), None)

@@ -1,5 +1,7 @@
-"""The shop's pages. Events go through ``request.mixtrack``; the pricing page's template marks
-the experiment exposure itself (see templates/shop/pricing.html)."""
+"""The shop's pages. Events go through ``request.mixtrack`` by the typed functions generated
+from the shop's tracking plan (``mixtrack/demo/shop_events.py``, from ``mixtrack/demo/plan``);
+the pricing page's template marks the experiment exposure itself (see
+templates/shop/pricing.html)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,16 @@ from django.template.response import TemplateResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mixtrack.demo.shop.shop.catalogue import BY_SLUG, PLANS, PRODUCTS
+from mixtrack.demo import shop_events
+from mixtrack.demo.shop.shop.catalogue import BY_SLUG, PLANS, PRODUCTS, plan_named
 from mixtrack.demo.shop.shop.models import Account
+from mixtrack.plan import Visitor
 
 
 @require_GET
 @ensure_csrf_cookie
 def home(request: HttpRequest) -> HttpResponse:
-    request.mixtrack.track("Viewed home")
+    shop_events.viewed_home(Visitor(request.mixtrack), None)
     return TemplateResponse(request, "shop/home.html", {"products": PRODUCTS})
 
 
@@ -29,7 +33,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     item = BY_SLUG.get(slug)
     if item is None:
         raise Http404(f"no product {slug!r}")
-    request.mixtrack.track("Viewed product", {"product": item.slug, "price": item.price})
+    shop_events.viewed_product(Visitor(request.mixtrack), None, product=item.slug, price=item.price)
     return TemplateResponse(request, "shop/product.html", {"product": item})
 
 
@@ -48,11 +52,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         return TemplateResponse(request, "shop/signup.html", {"plans": PLANS})
     username = request.POST.get("username", "").strip()
     password = request.POST.get("password", "")
-    plan = request.POST.get("plan", "free")
+    plan = plan_named(request.POST.get("plan", "free"))
     error = None
     if not username or not password:
         error = "username and password are required"
-    elif plan not in PLANS:
+    elif plan is None:
         error = f"plan must be one of {', '.join(PLANS)}"
     else:
         try:
@@ -61,11 +65,11 @@ def signup(request: HttpRequest) -> HttpResponse:
                 Account.objects.create(user=user, plan=plan)
         except IntegrityError:
             error = f"{username!r} is taken"
-    if error is not None:
+    if error is not None or plan is None:
         context = {"plans": PLANS, "error": error}
         return TemplateResponse(request, "shop/signup.html", context, status=400)
     login(request, user)  # joins the visit before sign-up; sends $name and plan
-    request.mixtrack.track("Signed up", {"plan": plan})
+    shop_events.signed_up(Visitor(request.mixtrack), None, plan=plan)
     return redirect("/", permanent=False)
 
 
@@ -83,7 +87,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         context = {"error": "wrong username or password"}
         return TemplateResponse(request, "shop/login.html", context, status=400)
     login(request, user)
-    request.mixtrack.track("Logged in")
+    shop_events.logged_in(Visitor(request.mixtrack), None)
     return redirect("/", permanent=False)
 
 
@@ -98,7 +102,9 @@ def checkout(request: HttpRequest, slug: str) -> HttpResponse:
     item = BY_SLUG.get(slug)
     if item is None:
         raise Http404(f"no product {slug!r}")
-    request.mixtrack.track("Order completed", {"product": item.slug, "revenue": item.price})
+    shop_events.order_completed(
+        Visitor(request.mixtrack), None, product=item.slug, revenue=item.price
+    )
     return TemplateResponse(request, "shop/thanks.html", {"product": item})
 
 
