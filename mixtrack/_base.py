@@ -14,17 +14,17 @@ from typing import Any
 import attrs
 
 from mixtrack._api import Calls
-from mixtrack._books import DropReporter
 from mixtrack._config import Config
+from mixtrack._delivery.circuit import Backoff, Circuit
+from mixtrack._delivery.messages import InsertIds
+from mixtrack._delivery.outcomes import DropReporter
+from mixtrack._delivery.queue import MessageQueue
+from mixtrack._delivery.records import loads
+from mixtrack._delivery.results import FlushResult, FlushWindow
+from mixtrack._delivery.stats import Stats
 from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register
-from mixtrack._message import InsertIds
 from mixtrack._processors import MessageProcessors
-from mixtrack._queue import MessageQueue
-from mixtrack._result import FlushResult, FlushWindow
-from mixtrack._retry import Backoff, Circuit
-from mixtrack._stats import Stats
-from mixtrack._wire import loads
 from mixtrack.protocol.routes import Route
 
 __all__ = ["BaseClient"]
@@ -70,7 +70,7 @@ class BaseClient(Calls):
         self._window = FlushWindow()  # a forked child's books start from zero
         store = None
         if self.config.spool_dir and not self.config.disabled:
-            from mixtrack._spool import Spool
+            from mixtrack._delivery.spool import Spool
 
             store = Spool(self.config.spool_dir, segment_bytes=self.config.spool_segment_bytes)
             store.max_bytes = self.config.spool_max_bytes

@@ -18,8 +18,8 @@ from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from mixtrack import _lifecycle
-from mixtrack._result import FlushResult
-from mixtrack._stats import Stats
+from mixtrack._delivery.results import FlushResult
+from mixtrack._delivery.stats import Stats
 from mixtrack.errors import ConfigError
 
 __all__ = ["AsyncFlushAfter", "FlushAfter", "settle_client", "settle_process_clients"]

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from mixtrack._message import merge_properties
+from mixtrack._delivery.messages import merge_properties
 from mixtrack.errors import ValidationError
 from mixtrack.protocol.limits import MAX_PROPERTIES
 

@@ -24,8 +24,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mixtrack._stats import LogLimit
-from mixtrack._wire import dumps
+from mixtrack._delivery.records import dumps
+from mixtrack._delivery.stats import LogLimit
 from mixtrack.protocol.limits import MAX_EVENT_BYTES
 from mixtrack.protocol.routes import Route
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from mixtrack._base import BaseClient
 from mixtrack._config import Config
+from mixtrack._delivery.results import FlushResult
+from mixtrack._delivery.threads import Worker
 from mixtrack._flush_after import FlushAfter
-from mixtrack._result import FlushResult
-from mixtrack._worker import Worker
 from mixtrack.transport import HttpxTransport, Transport
 
 __all__ = ["Client"]

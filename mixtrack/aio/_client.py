@@ -11,10 +11,10 @@ from typing import Any
 
 from mixtrack._base import BaseClient
 from mixtrack._config import Config
+from mixtrack._delivery.loop import LoopWorker
+from mixtrack._delivery.queue import Mark
+from mixtrack._delivery.results import FlushResult
 from mixtrack._flush_after import AsyncFlushAfter
-from mixtrack._queue import Mark
-from mixtrack._result import FlushResult
-from mixtrack.aio._worker import LoopWorker
 from mixtrack.errors import ConfigError
 from mixtrack.transport import AsyncTransport
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from mixtrack import Config
-from mixtrack._delivery import DONE, Retrying, Send, Sender, Settled, Wait
-from mixtrack._retry import Backoff, Circuit
-from mixtrack._wire import Records, dumps
+from mixtrack._delivery.circuit import Backoff, Circuit
+from mixtrack._delivery.records import Records, dumps
+from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
 from mixtrack.protocol import limits
 from mixtrack.transport import Response

@@ -29,8 +29,8 @@ from typing import Literal
 import attrs
 
 from mixtrack._config import Config
-from mixtrack._retry import Circuit
-from mixtrack._wire import Answer, Records, encode_request, read_answer
+from mixtrack._delivery.circuit import Circuit
+from mixtrack._delivery.records import Answer, Records, encode_request, read_answer
 from mixtrack.protocol.routes import Route
 from mixtrack.transport import Request, Response
 

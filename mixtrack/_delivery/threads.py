@@ -1,6 +1,6 @@
 """The delivery threads: a thin loop that drives the sender over a blocking transport.
 
-``max_in_flight`` threads share one :class:`~mixtrack._queue.MessageQueue`, so that many
+``max_in_flight`` threads share one :class:`~mixtrack._delivery.queue.MessageQueue`, so that many
 requests are in flight at once and a distant collector's latency does not cap throughput.
 The threads start on the first message (not at import or construction, which keeps a
 pre-fork server's master process free of threads) and are daemons: a hung collector can
@@ -14,11 +14,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from mixtrack._books import DropReporter, Outcomes
 from mixtrack._config import Config
-from mixtrack._delivery import DONE, Retrying, Send, Sender, Settled, Wait
-from mixtrack._queue import Batch, MessageQueue
-from mixtrack._retry import Circuit
+from mixtrack._delivery.circuit import Circuit
+from mixtrack._delivery.outcomes import DropReporter, Outcomes
+from mixtrack._delivery.queue import Batch, MessageQueue
+from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
 from mixtrack.transport import Transport
 

@@ -1,11 +1,10 @@
 """Booking what a sender decided: the queue's counters, the log lines, ``on_drop``.
 
-Shared by the thread worker and the asyncio worker (the importer keeps books of its own).
-A drop is counted by the queue, logged by the :class:`~mixtrack._stats.DropLog` (one WARNING
-per cause every 10 s at most, with the last delivery error: what failed, talking to which
-host) and handed to ``on_drop`` as a plain dict. Failed attempts and refusals are logged the
-same way: a WARNING naming the cause and the host, at most one per 10 s, with the count of
-what was held back.
+Shared by the thread worker and the asyncio worker (the importer keeps books of its own). A drop is
+counted by the queue, logged by the :class:`~mixtrack._delivery.stats.DropLog` (one WARNING per
+cause every 10 s at most, with the last delivery error: what failed, talking to which host) and
+handed to ``on_drop`` as a plain dict. Failed attempts and refusals are logged the same way: a
+WARNING naming the cause and the host, at most one per 10 s, with the count of what was held back.
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ from collections import Counter
 from collections.abc import Callable
 
 from mixtrack._config import Config
-from mixtrack._delivery import Retrying, Send, Settled
-from mixtrack._queue import Batch, Drop, Dropped, MessageQueue
-from mixtrack._stats import DropLog, LogLimit
-from mixtrack._wire import loads
+from mixtrack._delivery.queue import Batch, Drop, Dropped, MessageQueue
+from mixtrack._delivery.records import loads
+from mixtrack._delivery.sender import Retrying, Send, Settled
+from mixtrack._delivery.stats import DropLog, LogLimit
 
 __all__ = ["DropReporter", "Outcomes"]
 

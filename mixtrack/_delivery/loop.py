@@ -1,11 +1,11 @@
 """Delivery on an event loop: a thin asyncio loop that drives the same sender as the threads.
 
 One :class:`LoopWorker` belongs to one running loop. Its task takes batches from the shared
-:class:`~mixtrack._queue.MessageQueue` without blocking (``take_nowait``), keeps up to
+:class:`~mixtrack._delivery.queue.MessageQueue` without blocking (``take_nowait``), keeps up to
 ``max_in_flight`` deliveries going, and sleeps on an :class:`asyncio.Event` until a batch
 fills up, a flush is asked for, a delivery ends or the flush interval ticks. Every decision
 (what to send, how to read the answer, when to retry) is the sender's
-(:mod:`mixtrack._delivery`), shared with the thread worker and the importer.
+(:mod:`mixtrack._delivery.sender`), shared with the thread worker and the importer.
 
 When its loop ends (``asyncio.run`` returning cancels every task), deliveries under way hand
 their unsettled records back to the queue, so that the next loop sends them: the stable
@@ -21,11 +21,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from mixtrack._books import DropReporter, Outcomes
 from mixtrack._config import Config
-from mixtrack._delivery import DONE, Retrying, Send, Sender, Settled, Wait
-from mixtrack._queue import Batch, MessageQueue
-from mixtrack._retry import Circuit
+from mixtrack._delivery.circuit import Circuit
+from mixtrack._delivery.outcomes import DropReporter, Outcomes
+from mixtrack._delivery.queue import Batch, MessageQueue
+from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
 from mixtrack.transport import AsyncHttpxTransport, AsyncTransport
 
@@ -49,7 +49,7 @@ async def drive_async(
     wait: Callable[[float], object],
     book: Callable[[Send | Settled | Retrying], None],
 ) -> None:
-    """The asyncio twin of :func:`mixtrack._worker.drive` (``wait`` is a coroutine
+    """The asyncio twin of :func:`mixtrack._delivery.threads.drive` (``wait`` is a coroutine
     function; cancelling the task stops the delivery)."""
     try:
         while True:
