@@ -101,7 +101,7 @@ class InvalidValues:
             line = self._admit((label, ""))
         if line is not None:
             log.warning(
-                "mixtrack: %s not sent: %s. Counted in stats().invalid; with invalid='raise' "
+                "%s not sent: %s. Counted in stats().invalid; with invalid='raise' "
                 "this raises ValidationError at the call.%s",
                 label,
                 error,
@@ -115,7 +115,7 @@ class InvalidValues:
             line = self._admit((event, prop))
         if line is not None:
             log.warning(
-                "mixtrack: left property %s (type %s) out of event %r, which is still sent: %s. "
+                "left property %s (type %s) out of event %r, which is still sent: %s. "
                 "Counted in stats().invalid; with invalid='raise' this raises ValidationError "
                 "at the call.%s",
                 prop,
