@@ -10,7 +10,7 @@ from mixtrack._base import BaseClient
 from mixtrack._config import Config
 from mixtrack._delivery.results import FlushResult
 from mixtrack._delivery.threads import Worker
-from mixtrack._flush_after import FlushAfter
+from mixtrack._flush_after import FlushAfter, report_unsettled
 from mixtrack.transport import HttpxTransport, Transport
 
 __all__ = ["Client"]
@@ -150,6 +150,13 @@ class Client(BaseClient):
         self._build()
         if closed:
             self._queue.close()
+
+    def _settle(self, *, closing: bool) -> None:
+        budget = self.config.shutdown_timeout
+        if closing:
+            self.shutdown(budget)
+        else:
+            report_unsettled(self, self.flush(timeout=budget), budget)
 
     def _drain_at_exit(self) -> None:
         if self._shutdown_result is None and (self._worker.started or self.stats().pending):

@@ -14,7 +14,7 @@ from mixtrack._config import Config
 from mixtrack._delivery.loop import LoopWorker
 from mixtrack._delivery.queue import Mark
 from mixtrack._delivery.results import FlushResult
-from mixtrack._flush_after import AsyncFlushAfter
+from mixtrack._flush_after import AsyncFlushAfter, report_unsettled
 from mixtrack.errors import ConfigError
 from mixtrack.transport import AsyncTransport
 
@@ -238,6 +238,27 @@ class AsyncClient(BaseClient):
         self._closing = None
         if closed:
             self._queue.close()
+
+    def _settle(self, *, closing: bool) -> None:
+        """Settles from synchronous code (a job runner, a forked child): on a loop of its
+        own, since none may run in this thread."""
+        if not self.stats().pending:
+            return  # nothing to deliver: no need for a loop of its own
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            log.warning(
+                "an AsyncClient cannot be settled from inside a running event loop; "
+                "await client.flush() in the coroutine instead"
+            )
+            return
+        budget = self.config.shutdown_timeout
+        if closing:
+            asyncio.run(self.aclose(budget))
+        else:
+            report_unsettled(self, asyncio.run(self.flush(timeout=budget)), budget)
 
     def _drain_at_exit(self) -> None:
         if self._close_result is not None or self._queue.closed or not self.stats().pending:
