@@ -51,12 +51,14 @@ def test_events_profiles_groups_and_identity_arrive(mixtrack_collector, endpoint
 
 def test_a_batch_retried_after_a_lost_answer_is_stored_once(mixtrack_collector):
     # the collector is slower than the client's timeout: it stores the first attempt after
-    # the client gave up on it, then the retry arrives with the same $insert_ids
+    # the client gave up on it, then the retry arrives with the same $insert_ids. The timer is
+    # long so that flush() sends all 100 in the one (delayed) first attempt, however slow the
+    # machine is at queueing them.
     mixtrack_collector.faults("delay", delay=1.0, count=1)
     with mixtrack.Client(
         "tok",
         api_host=mixtrack_collector.url,
-        flush_interval=0.05,
+        flush_interval=60,
         request_timeout=0.3,
         max_backoff=0.05,
         max_in_flight=1,
