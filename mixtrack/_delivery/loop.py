@@ -27,7 +27,7 @@ from mixtrack._delivery.outcomes import DropReporter, Outcomes
 from mixtrack._delivery.queue import Batch, MessageQueue
 from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
-from mixtrack.transport import AsyncHttpxTransport, AsyncTransport
+from mixtrack.transport import AsyncTransport
 
 __all__ = ["OFFLOAD_BYTES", "LoopWorker", "drive_async"]
 
@@ -84,7 +84,8 @@ class LoopWorker:
         self,
         config: Config,
         queue: MessageQueue,
-        transport: AsyncTransport | None,
+        transport: Callable[[], AsyncTransport],
+        release_transport: Callable[[], AsyncTransport | None],
         circuit: Circuit,
         report_drops: DropReporter,
     ) -> None:
@@ -93,8 +94,10 @@ class LoopWorker:
         self.circuit = circuit
         self.loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
-        self._transport = transport
-        self._own_transport = transport is None
+        #: the client's transport (made on first use), and how to let go of it when the
+        #: task ends: a transport the client made belongs to this loop and is closed with it
+        self._http = transport
+        self._release_transport = release_transport
         self._outcomes = Outcomes(queue, report_drops)
         self.wake = asyncio.Event()  # the task: something may be due
         self.progress = asyncio.Event()  # flush() and aclose(): something settled
@@ -180,19 +183,12 @@ class LoopWorker:
         finally:
             self._unsubscribe()
             self.progress.set()
-            if self._own_transport and self._transport is not None:
-                transport, self._transport = self._transport, None
+            transport = self._release_transport()
+            if transport is not None:
                 try:
                     await asyncio.wait_for(transport.aclose(), 0.5)
                 except (Exception, asyncio.CancelledError):
                     log.debug("error closing the HTTP client", exc_info=True)
-
-    def _http(self) -> AsyncTransport:
-        if self._transport is None:
-            self._transport = AsyncHttpxTransport(
-                max_connections=self.config.max_in_flight, verify=self.config.verify_tls
-            )
-        return self._transport
 
     async def _deliver(self, batch: Batch) -> None:
         sender = Sender(

@@ -105,25 +105,15 @@ class Worker:
                 thread.start()
                 self._threads.append(thread)
 
-    def shutdown(self, deadline: float) -> bool:
-        """Delivers what is queued before ``deadline``; books the rest (dropped, or left in
-        the spool). True when nothing was left."""
-        self.circuit.hurry(deadline, now=time.monotonic(), final=True)
-        mark = self.queue.begin_close()
-        if self._threads:
-            delivered = self.queue.wait_settled(mark, deadline)
-        else:
-            delivered = self.queue.is_settled(mark)
-        dropped = self.queue.close()
+    def stop(self, deadline: float) -> None:
+        """Stops the threads (the queue is closed: they end once their batch is booked),
+        waiting for them until ``deadline``; closes the transport when none is left."""
         self._stop.set()
         self._wake()  # cut short any backoff wait
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         if not any(t.is_alive() for t in self._threads):
             self.transport.close()
-        self._outcomes.report_drops(dropped)
-        self._outcomes.report_drops.log.flush()
-        return delivered and not dropped
 
     def _wake(self) -> None:
         with self._nudge:
