@@ -22,7 +22,7 @@ import attrs
 
 from mixtrack._api import Calls
 from mixtrack._config import Config
-from mixtrack._delivery.circuit import Backoff, Circuit
+from mixtrack._delivery.circuit import Backoff, Circuit, Deadline
 from mixtrack._delivery.lanes import Dropped
 from mixtrack._delivery.messages import InsertIds
 from mixtrack._delivery.outcomes import DropReporter
@@ -143,6 +143,7 @@ class BaseClient(Calls, Generic[T]):
         self._queue = MessageQueue(self.config, store)
         self._report_drops.last_error = self._queue.last_error
         self._circuit = Circuit(Backoff.of(self.config))
+        self._deadline = Deadline()
         if store is not None:
             for route, record in store.adopt_orphans():
                 self._report_drops(self._queue.put(route, record) or [])
@@ -186,8 +187,16 @@ class BaseClient(Calls, Generic[T]):
         mark = self._queue.request_flush()
         if any(mark.values()):
             self._kick()
-            self._circuit.hurry(deadline, now=time.monotonic())
+            self._hurry(deadline, final=False)
         return deadline, at_call, mark
+
+    def _hurry(self, deadline: float, *, final: bool) -> None:
+        """Delivery is wanted before ``deadline``: a probe at once if the collector is
+        down, and every wait cut for a last attempt before it."""
+        now = time.monotonic()
+        if deadline > now:
+            self._circuit.probe_now(now)
+        self._deadline.hurry(deadline, now=now, final=final)
 
     def _begin_close(self, timeout: float | None) -> tuple[float, Stats, Mark]:
         """Starts a close: the final deadline (what is left then is dropped), the counters at
@@ -195,7 +204,7 @@ class BaseClient(Calls, Generic[T]):
         self._state = State.CLOSING
         budget = self.config.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + max(0.0, budget)
-        self._circuit.hurry(deadline, now=time.monotonic(), final=True)
+        self._hurry(deadline, final=True)
         at_call = self.stats()
         return deadline, at_call, self._queue.begin_close()
 

@@ -57,7 +57,12 @@ class Client(BaseClient[Transport]):
         self._closing = threading.Lock()  # one close at a time; the others get its result
         super()._build()
         self._worker = Worker(
-            self.config, self._queue, self._http(), self._circuit, self._report_drops
+            self.config,
+            self._queue,
+            self._http(),
+            self._circuit,
+            self._deadline,
+            self._report_drops,
         )
         if self._queue.stats().pending:
             self._worker.start()  # messages adopted from a spool left by a dead process

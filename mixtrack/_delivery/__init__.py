@@ -14,7 +14,8 @@ Behind the call site:
   too) until a batch is taken;
 - :mod:`~mixtrack._delivery.sender`: a batch is sent, split, retried or given up on, as a
   state machine without I/O; :mod:`~mixtrack._delivery.circuit` says when to try again
-  (Mixpanel's backoff, one circuit per client);
+  (Mixpanel's backoff; one circuit per client admits the probes while the collector is down,
+  and the flush or shutdown deadline, passed in next to it, cuts the waits);
 - :mod:`~mixtrack._delivery.outcomes`: what the sender decided is booked (counters, log
   lines, ``on_drop``);
 - :mod:`~mixtrack._delivery.threads` and :mod:`~mixtrack._delivery.loop`: the two drivers

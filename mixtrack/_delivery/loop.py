@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from mixtrack._config import Config
-from mixtrack._delivery.circuit import Circuit
+from mixtrack._delivery.circuit import Circuit, Deadline
 from mixtrack._delivery.outcomes import DropReporter, Outcomes
 from mixtrack._delivery.queue import Batch, MessageQueue
 from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
@@ -87,11 +87,13 @@ class LoopWorker:
         transport: Callable[[], AsyncTransport],
         release_transport: Callable[[], AsyncTransport | None],
         circuit: Circuit,
+        deadline: Deadline,
         report_drops: DropReporter,
     ) -> None:
         self.config = config
         self.queue = queue
         self.circuit = circuit
+        self.deadline = deadline
         self.loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         #: the client's transport (made on first use), and how to let go of it when the
@@ -104,7 +106,10 @@ class LoopWorker:
         self._nudge = asyncio.Event()  # waiting senders: the circuit closed, a deadline came
         self._stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self._unsubscribe = circuit.subscribe(lambda: self.call_threadsafe(self._nudge.set))
+        self._unsubscribers = [
+            signal.subscribe(lambda: self.call_threadsafe(self._nudge.set))
+            for signal in (circuit, deadline)
+        ]
 
     # -- lifecycle (call on the loop's thread unless the name says otherwise) -------------
 
@@ -181,7 +186,8 @@ class LoopWorker:
             await asyncio.gather(*deliveries, return_exceptions=True)
             raise
         finally:
-            self._unsubscribe()
+            for unsubscribe in self._unsubscribers:
+                unsubscribe()
             self.progress.set()
             transport = self._release_transport()
             if transport is not None:
@@ -192,7 +198,12 @@ class LoopWorker:
 
     async def _deliver(self, batch: Batch) -> None:
         sender = Sender(
-            self.config, batch.route, batch.records, self.circuit, parts=batch.remaining
+            self.config,
+            batch.route,
+            batch.records,
+            self.circuit,
+            deadline=self.deadline,
+            parts=batch.remaining,
         )
 
         def book(event: Send | Settled | Retrying) -> None:

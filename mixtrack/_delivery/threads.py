@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from mixtrack._config import Config
-from mixtrack._delivery.circuit import Circuit
+from mixtrack._delivery.circuit import Circuit, Deadline
 from mixtrack._delivery.outcomes import DropReporter, Outcomes
 from mixtrack._delivery.queue import Batch, MessageQueue
 from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
@@ -72,12 +72,14 @@ class Worker:
         queue: MessageQueue,
         transport: Transport,
         circuit: Circuit,
+        deadline: Deadline,
         report_drops: DropReporter,
     ) -> None:
         self.config = config
         self.queue = queue
         self.transport = transport
         self.circuit = circuit
+        self.deadline = deadline
         self._outcomes = Outcomes(queue, report_drops)
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
@@ -87,6 +89,7 @@ class Worker:
         #: the thread sleeps) is not lost: the thread then looks again instead of sleeping
         self._wakes = 0
         circuit.subscribe(self._wake)
+        deadline.subscribe(self._wake)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -147,7 +150,12 @@ class Worker:
     def _deliver(self, batch: Batch) -> None:
         wait = self._waiter()
         sender = Sender(
-            self.config, batch.route, batch.records, self.circuit, parts=batch.remaining
+            self.config,
+            batch.route,
+            batch.records,
+            self.circuit,
+            deadline=self.deadline,
+            parts=batch.remaining,
         )
         try:
             drive(sender, self.transport, wait, lambda event: self._outcomes(batch, event))

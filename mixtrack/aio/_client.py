@@ -117,6 +117,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
                 self._http,
                 self._drop_own_transport,
                 self._circuit,
+                self._deadline,
                 self._report_drops,
             )
         worker.start()
