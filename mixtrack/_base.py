@@ -25,7 +25,7 @@ from mixtrack._config import Config
 from mixtrack._delivery.circuit import Backoff, Circuit, Deadline
 from mixtrack._delivery.lanes import Dropped
 from mixtrack._delivery.messages import InsertIds
-from mixtrack._delivery.outcomes import DropReporter
+from mixtrack._delivery.outcomes import Delivery, DropReporter
 from mixtrack._delivery.queue import Mark, MessageQueue
 from mixtrack._delivery.records import loads
 from mixtrack._delivery.results import FlushResult, FlushWindow
@@ -144,6 +144,9 @@ class BaseClient(Calls, Generic[T]):
         self._report_drops.last_error = self._queue.last_error
         self._circuit = Circuit(Backoff.of(self.config))
         self._deadline = Deadline()
+        self._delivery = Delivery(
+            self.config, self._queue, self._circuit, self._deadline, self._report_drops
+        )
         if store is not None:
             for route, record in store.adopt_orphans():
                 self._report_drops(self._queue.put(route, record) or [])

@@ -56,14 +56,7 @@ class Client(BaseClient[Transport]):
         self._delivering = False
         self._closing = threading.Lock()  # one close at a time; the others get its result
         super()._build()
-        self._worker = Worker(
-            self.config,
-            self._queue,
-            self._http(),
-            self._circuit,
-            self._deadline,
-            self._report_drops,
-        )
+        self._worker = Worker(self._delivery, self._http())
         if self._queue.stats().pending:
             self._worker.start()  # messages adopted from a spool left by a dead process
 

@@ -21,10 +21,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from mixtrack._config import Config
-from mixtrack._delivery.circuit import Circuit, Deadline
-from mixtrack._delivery.outcomes import DropReporter, Outcomes
-from mixtrack._delivery.queue import Batch, MessageQueue
+from mixtrack._delivery.outcomes import Delivery, Outcomes
+from mixtrack._delivery.queue import Batch
 from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
 from mixtrack.transport import AsyncTransport
@@ -82,34 +80,26 @@ class LoopWorker:
 
     def __init__(
         self,
-        config: Config,
-        queue: MessageQueue,
+        delivery: Delivery,
         transport: Callable[[], AsyncTransport],
         release_transport: Callable[[], AsyncTransport | None],
-        circuit: Circuit,
-        deadline: Deadline,
-        report_drops: DropReporter,
     ) -> None:
-        self.config = config
-        self.queue = queue
-        self.circuit = circuit
-        self.deadline = deadline
+        self.delivery = delivery
+        self.config = delivery.config
+        self.queue = delivery.queue
         self.loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         #: the client's transport (made on first use), and how to let go of it when the
         #: task ends: a transport the client made belongs to this loop and is closed with it
         self._http = transport
         self._release_transport = release_transport
-        self._outcomes = Outcomes(queue, report_drops)
+        self._outcomes = Outcomes(delivery.queue, delivery.report_drops)
         self.wake = asyncio.Event()  # the task: something may be due
         self.progress = asyncio.Event()  # flush() and aclose(): something settled
         self._nudge = asyncio.Event()  # waiting senders: the circuit closed, a deadline came
         self._stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self._unsubscribers = [
-            signal.subscribe(lambda: self.call_threadsafe(self._nudge.set))
-            for signal in (circuit, deadline)
-        ]
+        self._unsubscribe = delivery.subscribe(lambda: self.call_threadsafe(self._nudge.set))
 
     # -- lifecycle (call on the loop's thread unless the name says otherwise) -------------
 
@@ -186,8 +176,7 @@ class LoopWorker:
             await asyncio.gather(*deliveries, return_exceptions=True)
             raise
         finally:
-            for unsubscribe in self._unsubscribers:
-                unsubscribe()
+            self._unsubscribe()
             self.progress.set()
             transport = self._release_transport()
             if transport is not None:
@@ -197,14 +186,7 @@ class LoopWorker:
                     log.debug("error closing the HTTP client", exc_info=True)
 
     async def _deliver(self, batch: Batch) -> None:
-        sender = Sender(
-            self.config,
-            batch.route,
-            batch.records,
-            self.circuit,
-            deadline=self.deadline,
-            parts=batch.remaining,
-        )
+        sender = self.delivery.sender(batch)
 
         def book(event: Send | Settled | Retrying) -> None:
             self._outcomes(batch, event)

@@ -13,13 +13,16 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 
+import attrs
+
 from mixtrack._config import Config
+from mixtrack._delivery.circuit import Circuit, Deadline
 from mixtrack._delivery.queue import Batch, Drop, Dropped, MessageQueue
 from mixtrack._delivery.records import loads
-from mixtrack._delivery.sender import Retrying, Send, Settled
+from mixtrack._delivery.sender import Retrying, Send, Sender, Settled
 from mixtrack._delivery.stats import DropLog, LogLimit
 
-__all__ = ["DropReporter", "Outcomes"]
+__all__ = ["Delivery", "DropReporter", "Outcomes"]
 
 log = logging.getLogger("mixtrack")
 
@@ -125,3 +128,37 @@ class Outcomes:
                     for record in batch.records.slice(start, stop)
                 ]
             )
+
+
+@attrs.frozen(eq=False)
+class Delivery:
+    """What the two drivers of one client share: the queue batches are taken from, the
+    circuit and deadline every sender obeys, and the books its outcomes go to."""
+
+    config: Config
+    queue: MessageQueue
+    circuit: Circuit
+    deadline: Deadline
+    report_drops: DropReporter
+
+    def sender(self, batch: Batch) -> Sender:
+        """The sender of ``batch`` (of what is left of it, when it was handed back)."""
+        return Sender(
+            self.config,
+            batch.route,
+            batch.records,
+            self.circuit,
+            deadline=self.deadline,
+            parts=batch.remaining,
+        )
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Calls ``listener`` when waiting senders should look again (the circuit closed,
+        a deadline came); returns the unsubscriber."""
+        unsubscribers = [self.circuit.subscribe(listener), self.deadline.subscribe(listener)]
+
+        def unsubscribe() -> None:
+            for each in unsubscribers:
+                each()
+
+        return unsubscribe

@@ -14,10 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from mixtrack._config import Config
-from mixtrack._delivery.circuit import Circuit, Deadline
-from mixtrack._delivery.outcomes import DropReporter, Outcomes
-from mixtrack._delivery.queue import Batch, MessageQueue
+from mixtrack._delivery.outcomes import Delivery, Outcomes
+from mixtrack._delivery.queue import Batch
 from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
 from mixtrack.transport import Transport
@@ -68,19 +66,14 @@ class Worker:
 
     def __init__(
         self,
-        config: Config,
-        queue: MessageQueue,
+        delivery: Delivery,
         transport: Transport,
-        circuit: Circuit,
-        deadline: Deadline,
-        report_drops: DropReporter,
     ) -> None:
-        self.config = config
-        self.queue = queue
+        self.delivery = delivery
+        self.config = delivery.config
+        self.queue = delivery.queue
         self.transport = transport
-        self.circuit = circuit
-        self.deadline = deadline
-        self._outcomes = Outcomes(queue, report_drops)
+        self._outcomes = Outcomes(delivery.queue, delivery.report_drops)
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
@@ -88,8 +81,7 @@ class Worker:
         #: counts wake-ups, so that one that comes while a sender works out its wait (before
         #: the thread sleeps) is not lost: the thread then looks again instead of sleeping
         self._wakes = 0
-        circuit.subscribe(self._wake)
-        deadline.subscribe(self._wake)
+        delivery.subscribe(self._wake)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -149,14 +141,7 @@ class Worker:
 
     def _deliver(self, batch: Batch) -> None:
         wait = self._waiter()
-        sender = Sender(
-            self.config,
-            batch.route,
-            batch.records,
-            self.circuit,
-            deadline=self.deadline,
-            parts=batch.remaining,
-        )
+        sender = self.delivery.sender(batch)
         try:
             drive(sender, self.transport, wait, lambda event: self._outcomes(batch, event))
         except Exception as exc:  # a bug must not kill the thread or lose the books

@@ -111,15 +111,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
                 # another loop, in another thread, is delivering: leave it the work
                 worker.call_threadsafe(worker.start)
                 return None
-            worker = self._worker = LoopWorker(
-                self.config,
-                self._queue,
-                self._http,
-                self._drop_own_transport,
-                self._circuit,
-                self._deadline,
-                self._report_drops,
-            )
+            worker = self._worker = LoopWorker(self._delivery, self._http, self._drop_own_transport)
         worker.start()
         return worker
 
