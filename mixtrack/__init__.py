@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from mixtrack._config import Config
 from mixtrack._context import context
+from mixtrack._delivery.results import FlushResult
+from mixtrack._delivery.stats import Stats
 from mixtrack._flush_after import AsyncFlushAfter, FlushAfter
-from mixtrack._result import FlushResult
-from mixtrack._stats import Stats
 from mixtrack._version import __version__
 from mixtrack.aio import AsyncClient
 from mixtrack.client import Client

@@ -13,8 +13,7 @@ from typing import Any
 
 from mixtrack._config import Config
 from mixtrack._context import _current
-from mixtrack._invalid import InvalidValues, refusable
-from mixtrack._message import (
+from mixtrack._delivery.messages import (
     LIB,
     LIB_VERSION,
     InsertIds,
@@ -25,8 +24,9 @@ from mixtrack._message import (
     event_time_ms,
     merge_properties,
 )
+from mixtrack._delivery.records import dumps
+from mixtrack._invalid import InvalidValues, refusable
 from mixtrack._processors import MessageProcessors
-from mixtrack._wire import dumps
 from mixtrack.errors import ValidationError
 from mixtrack.protocol.limits import MAX_EVENT_BYTES, MIN_IMPORT_MS
 from mixtrack.protocol.messages import (

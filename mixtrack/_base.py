@@ -4,44 +4,70 @@ Both build their configuration the same way, keep their messages in the same que
 same spool when ``spool_dir`` is set), share one circuit between their senders, report drops
 the same way and answer ``stats()`` alike; only how delivery runs (threads, or a task on the
 running loop) and whether ``flush``/``shutdown`` are coroutines differ.
+
+The lifecycle is kept here, once: one :class:`State` (open, closing, closed), the bookkeeping
+of a flush (its deadline, the counters at the call, the mark to wait for) and of a close (the
+final deadline, what is left booked as dropped, the result kept for later calls), the fork and
+exit hooks, and the one place the transport is made. Each client says how it waits.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
-from typing import Any
+import time
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from mixtrack._api import Calls
-from mixtrack._books import DropReporter
 from mixtrack._config import Config
+from mixtrack._delivery.circuit import Backoff, Circuit, Deadline
+from mixtrack._delivery.lanes import Dropped
+from mixtrack._delivery.messages import InsertIds
+from mixtrack._delivery.outcomes import Delivery, DropReporter
+from mixtrack._delivery.queue import Mark, MessageQueue
+from mixtrack._delivery.records import loads
+from mixtrack._delivery.results import FlushResult, FlushWindow
+from mixtrack._delivery.stats import Stats
 from mixtrack._invalid import InvalidValues
 from mixtrack._lifecycle import build_config, register
-from mixtrack._message import InsertIds
 from mixtrack._processors import MessageProcessors, PlanCheck, Processor
-from mixtrack._queue import MessageQueue
-from mixtrack._result import FlushResult, FlushWindow
-from mixtrack._retry import Backoff, Circuit
-from mixtrack._stats import Stats
-from mixtrack._wire import loads
 from mixtrack.protocol.routes import Route
 
-__all__ = ["BaseClient"]
+__all__ = ["BaseClient", "State"]
 
 log = logging.getLogger("mixtrack")
 
+#: The transport a client sends with: blocking for ``Client``, async for ``AsyncClient``.
+T = TypeVar("T")
 
-class BaseClient(Calls):
+
+class State(enum.Enum):
+    """Where a client is in its life. Calls are accepted in every state; only ``OPEN``
+    delivers them (a closed client counts them as dropped)."""
+
+    OPEN = "open"
+    CLOSING = "closing"  # shutdown()/aclose() is delivering what is left
+    CLOSED = "closed"  # the close result is kept; later closes return it
+
+
+class BaseClient(Calls, Generic[T]):
     """The shared half of the two clients (not public: use ``Client`` or ``AsyncClient``)."""
 
-    def _after_fork_in_child(self) -> None:
-        raise NotImplementedError
+    _state = State.OPEN
+    _closed_result: FlushResult | None = None
 
-    def _drain_at_exit(self) -> None:
-        raise NotImplementedError
-
-    def __init__(self, token: str | None, config: Config | None, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        token: str | None,
+        config: Config | None,
+        options: dict[str, Any],
+        transport: T | None = None,
+    ) -> None:
+        #: a transport passed in is the caller's to close; one made here is the client's
+        self._transport: T | None = transport
+        self._own_transport = transport is None
         config = build_config(token, config, options, where=f"{type(self).__name__}()")
         self._check_config(config)
         self.config = config
@@ -72,12 +98,51 @@ class BaseClient(Calls):
     def _check_config(self, config: Config) -> None:
         """Refuses options this kind of client cannot honour (ConfigError)."""
 
+    # -- how each client differs -----------------------------------------------------------
+
+    def _new_transport(self) -> T:
+        """A transport of the client's own (httpx, pooled to ``max_in_flight``)."""
+        raise NotImplementedError
+
+    def _kick(self) -> None:
+        """Makes sure delivery runs (threads started, or a task on the running loop)."""
+        raise NotImplementedError
+
+    def _close_at_exit(self) -> None:
+        """Closes the client at interpreter exit, within its shutdown budget."""
+        raise NotImplementedError
+
+    def _settle(self, *, closing: bool) -> None:
+        """Delivers what is held within ``shutdown_timeout`` from synchronous code (a job
+        runner, a forked child); ``closing`` closes the client as at exit."""
+        raise NotImplementedError
+
+    def _forget_delivery(self) -> None:
+        """Lets go of the threads or task of the parent process (in a forked child)."""
+
+    # -- the transport, made in one place ----------------------------------------------------
+
+    def _http(self) -> T:
+        """The transport to send with: the one passed in, else one made on first use."""
+        transport = self._transport
+        if transport is None:
+            transport = self._transport = self._new_transport()
+        return transport
+
+    def _drop_own_transport(self) -> T | None:
+        """Forgets the client's own transport and returns it, to be closed by the caller
+        (None when there is none, or it was passed in: that one stays the caller's)."""
+        if not self._own_transport:
+            return None
+        transport, self._transport = self._transport, None
+        return transport
+
     def _build(self) -> None:
         """Makes the queue (and its spool) and the circuit: at start and in a forked child."""
         self._window = FlushWindow()  # a forked child's books start from zero
         store = None
         if self.config.spool_dir and not self.config.disabled:
-            from mixtrack._spool import Spool
+            from mixtrack._delivery.spool import Spool
 
             store = Spool(self.config.spool_dir, segment_bytes=self.config.spool_segment_bytes)
             store.max_bytes = self.config.spool_max_bytes
@@ -85,6 +150,10 @@ class BaseClient(Calls):
         self._queue = MessageQueue(self.config, store)
         self._report_drops.last_error = self._queue.last_error
         self._circuit = Circuit(Backoff.of(self.config))
+        self._deadline = Deadline()
+        self._delivery = Delivery(
+            self.config, self._queue, self._circuit, self._deadline, self._report_drops
+        )
         if store is not None:
             for route, record in store.adopt_orphans():
                 self._report_drops(self._queue.put(route, record) or [])
@@ -105,10 +174,6 @@ class BaseClient(Calls):
         if not self._delivering:
             self._kick()
 
-    def _kick(self) -> None:
-        """Makes sure delivery runs (threads started, or a task on the running loop)."""
-        raise NotImplementedError
-
     def stats(self) -> Stats:
         """A consistent snapshot of the delivery counters; see :class:`~mixtrack.Stats`.
 
@@ -125,10 +190,67 @@ class BaseClient(Calls):
         """The :class:`~mixtrack.FlushResult` of the flush window ending now."""
         return self._window.close(at_call, self.stats(), settled=settled)
 
-    def _forget_after_fork(self) -> None:
+    # -- flush and close bookkeeping, once for both clients ----------------------------------
+
+    def _begin_flush(self, timeout: float) -> tuple[float, Stats, Mark]:
+        """Starts a flush: its deadline, the counters at the call, the mark to wait for.
+        Retry waits are cut so that a last attempt happens before the deadline."""
+        deadline = time.monotonic() + timeout
+        at_call = self.stats()
+        mark = self._queue.request_flush()
+        if any(mark.values()):
+            self._kick()
+            self._hurry(deadline, final=False)
+        return deadline, at_call, mark
+
+    def _hurry(self, deadline: float, *, final: bool) -> None:
+        """Delivery is wanted before ``deadline``: a probe at once if the collector is
+        down, and every wait cut for a last attempt before it."""
+        now = time.monotonic()
+        if deadline > now:
+            self._circuit.probe_now(now)
+        self._deadline.hurry(deadline, now=now, final=final)
+
+    def _begin_close(self, timeout: float | None) -> tuple[float, Stats, Mark]:
+        """Starts a close: the final deadline (what is left then is dropped), the counters at
+        the call and the mark of everything queued so far."""
+        self._state = State.CLOSING
+        budget = self.config.shutdown_timeout if timeout is None else timeout
+        deadline = time.monotonic() + max(0.0, budget)
+        self._hurry(deadline, final=True)
+        at_call = self.stats()
+        return deadline, at_call, self._queue.begin_close()
+
+    def _end_close(self, at_call: Stats, delivered: bool, dropped: Dropped) -> FlushResult:
+        """Books what the closed queue left (``dropped``; with a spool it stays on disk) and
+        keeps the result for later closes."""
+        self._report_drops(dropped)
+        self._report_drops.log.flush()
+        result = self._result(at_call, delivered and not dropped)
+        self._closed_result, self._state = result, State.CLOSED
+        return result
+
+    # -- the process: fork and exit ------------------------------------------------------------
+
+    def _after_fork_in_child(self) -> None:
+        # The child gets its own queue, delivery and connections; the parent's pending
+        # messages stay the parent's to send, so each is delivered once.
+        self._insert_ids.reseed()
         store = self._queue.store
         if store is not None:
-            store.forget_after_fork()
+            store.forget_after_fork()  # the parent's spool files and lock stay the parent's
+        closed = self._state is not State.OPEN or self._queue.closed
+        self._forget_delivery()
+        if self._own_transport:
+            self._transport = None  # the parent's connections are not the child's
+        self._build()
+        if closed:
+            self._state = State.CLOSED
+            self._queue.close()
+
+    def _drain_at_exit(self) -> None:
+        if self._state is State.OPEN and not self._queue.closed and self.stats().pending:
+            self._close_at_exit()
 
     def __repr__(self) -> str:
         return (

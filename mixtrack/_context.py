@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from mixtrack._message import coerce_distinct_id, merge_properties
+from mixtrack._delivery.messages import coerce_distinct_id, merge_properties
 
 __all__ = ["Context", "context", "current_context"]
 

@@ -18,11 +18,18 @@ from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from mixtrack import _lifecycle
-from mixtrack._result import FlushResult
-from mixtrack._stats import Stats
+from mixtrack._delivery.results import FlushResult
+from mixtrack._delivery.stats import Stats
 from mixtrack.errors import ConfigError
 
-__all__ = ["AsyncFlushAfter", "FlushAfter", "settle_client", "settle_process_clients"]
+__all__ = [
+    "AsyncFlushAfter",
+    "FlushAfter",
+    "Settling",
+    "report_unsettled",
+    "settle_client",
+    "settle_process_clients",
+]
 
 log = logging.getLogger("mixtrack")
 
@@ -49,7 +56,9 @@ def _check_timeout(timeout: object) -> float:
     return float(timeout)
 
 
-def _report(client: _SyncFlushing | _AsyncFlushing, settled: object, timeout: float) -> None:
+def report_unsettled(
+    client: _SyncFlushing | _AsyncFlushing, settled: object, timeout: float
+) -> None:
     # flush() is truthy only when everything was accepted; anything else is worth a line in
     # the log, because the process may be gone before the rest is delivered.
     if not settled:
@@ -88,7 +97,7 @@ class FlushAfter:
 
     def flush(self) -> None:
         """Waits up to ``timeout`` seconds for delivery; logs a warning if not all of it was."""
-        _report(self.client, self.client.flush(timeout=self.timeout), self.timeout)
+        report_unsettled(self.client, self.client.flush(timeout=self.timeout), self.timeout)
 
     def __enter__(self) -> FlushAfter:
         return self
@@ -140,7 +149,7 @@ class AsyncFlushAfter:
 
     async def flush(self) -> None:
         """Waits up to ``timeout`` seconds for delivery; logs a warning if not all of it was."""
-        _report(self.client, await self.client.flush(timeout=self.timeout), self.timeout)
+        report_unsettled(self.client, await self.client.flush(timeout=self.timeout), self.timeout)
 
     async def __aenter__(self) -> AsyncFlushAfter:
         return self
@@ -177,25 +186,21 @@ class AsyncFlushAfter:
         return run  # type: ignore[return-value]
 
 
-def settle_client(client: Any, *, closing: bool) -> None:
+class Settling(Protocol):
+    """What a client says about settling itself (each waits in its own way)."""
+
+    def _settle(self, *, closing: bool) -> None: ...
+
+
+def settle_client(client: Settling, *, closing: bool) -> None:
     """Delivers what ``client`` (a Client or an AsyncClient) holds within its
     ``shutdown_timeout``; with ``closing=True`` it is shut down as at exit (what is left is
     counted as dropped and logged). Never raises: trouble is logged.
 
     >>> settle_client(client, closing=True)  # a forked child about to os._exit  # doctest: +SKIP
     """
-    from mixtrack.aio import AsyncClient
-    from mixtrack.client import Client
-
     try:
-        budget = client.config.shutdown_timeout
-        if isinstance(client, Client):
-            if closing:
-                client.shutdown(budget)
-            else:
-                _report(client, client.flush(timeout=budget), budget)
-        elif isinstance(client, AsyncClient):
-            _settle_async(client, budget, closing=closing)
+        client._settle(closing=closing)
     except Exception:  # a failure here must not stop the process's own shutdown
         log.exception("error settling %r", client)
 
@@ -208,22 +213,3 @@ def settle_process_clients(*, closing: bool) -> None:
     """
     for client in list(_lifecycle._live):
         settle_client(client, closing=closing)
-
-
-def _settle_async(client: Any, budget: float, *, closing: bool) -> None:
-    if not client.stats().pending:
-        return  # nothing to deliver: no need for a loop of its own
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        log.warning(
-            "an AsyncClient cannot be settled from inside a running event loop; "
-            "await client.flush() in the coroutine instead"
-        )
-        return
-    if closing:
-        asyncio.run(client.aclose(budget))
-    else:
-        _report(client, asyncio.run(client.flush(timeout=budget)), budget)

@@ -120,7 +120,7 @@ def warn_lookalikes(environ: Mapping[str, str], known: Collection[str]) -> None:
                 continue
             _warned.add(variable)
         log.warning(
-            "mixtrack: the environment variable %s is not an option and is ignored; "
+            "the environment variable %s is not an option and is ignored; "
             "did you mean MIXTRACK_%s?",
             variable,
             suggestion.upper(),

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from mixtrack._message import merge_properties
+from mixtrack._delivery.messages import merge_properties
 from mixtrack.errors import ValidationError
 from mixtrack.protocol.limits import MAX_PROPERTIES
 
@@ -101,7 +101,7 @@ class InvalidValues:
             line = self._admit((label, ""))
         if line is not None:
             log.warning(
-                "mixtrack: %s not sent: %s. Counted in stats().invalid; with invalid='raise' "
+                "%s not sent: %s. Counted in stats().invalid; with invalid='raise' "
                 "this raises ValidationError at the call.%s",
                 label,
                 error,
@@ -115,7 +115,7 @@ class InvalidValues:
             line = self._admit((event, prop))
         if line is not None:
             log.warning(
-                "mixtrack: left property %s (type %s) out of event %r, which is still sent: %s. "
+                "left property %s (type %s) out of event %r, which is still sent: %s. "
                 "Counted in stats().invalid; with invalid='raise' this raises ValidationError "
                 "at the call.%s",
                 prop,

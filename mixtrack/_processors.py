@@ -25,8 +25,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mixtrack._stats import LogLimit
-from mixtrack._wire import dumps
+from mixtrack._delivery.records import dumps
+from mixtrack._delivery.stats import LogLimit
 from mixtrack.errors import OffPlanError
 from mixtrack.protocol.limits import MAX_EVENT_BYTES
 from mixtrack.protocol.routes import Route

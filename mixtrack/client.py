@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from types import TracebackType
 from typing import Any
 
 from mixtrack._base import BaseClient
 from mixtrack._config import Config
-from mixtrack._flush_after import FlushAfter
-from mixtrack._result import FlushResult
-from mixtrack._worker import Worker
+from mixtrack._delivery.results import FlushResult
+from mixtrack._delivery.threads import Worker
+from mixtrack._flush_after import FlushAfter, report_unsettled
 from mixtrack.transport import HttpxTransport, Transport
 
 __all__ = ["Client"]
 
 
-class Client(BaseClient):
+class Client(BaseClient[Transport]):
     """Tracks events and profile updates in Mixpanel's wire format without blocking.
 
     Every call validates its input, serializes one message, queues it and returns; delivery,
@@ -42,10 +42,7 @@ class Client(BaseClient):
         transport: Transport | None = None,
         **options: Any,
     ) -> None:
-        self._own_transport = transport is None
-        self._transport = transport
-        self._shutdown_result: FlushResult | None = None
-        super().__init__(token, config, options)
+        super().__init__(token, config, options, transport)
 
     @classmethod
     def from_env(cls, *, transport: Transport | None = None, **overrides: Any) -> Client:
@@ -57,17 +54,16 @@ class Client(BaseClient):
 
     def _build(self) -> None:
         self._delivering = False
+        self._closing = threading.Lock()  # one close at a time; the others get its result
         super()._build()
-        config = self.config
-        if self._own_transport or self._transport is None:
-            self._transport = HttpxTransport(
-                max_connections=config.max_in_flight, verify=config.verify_tls
-            )
-        self._worker = Worker(
-            config, self._queue, self._transport, self._circuit, self._report_drops
-        )
+        self._worker = Worker(self._delivery, self._http())
         if self._queue.stats().pending:
             self._worker.start()  # messages adopted from a spool left by a dead process
+
+    def _new_transport(self) -> Transport:
+        return HttpxTransport(
+            max_connections=self.config.max_in_flight, verify=self.config.verify_tls
+        )
 
     def _kick(self) -> None:
         if not self._worker.started and not self._queue.closed:
@@ -91,12 +87,7 @@ class Client(BaseClient):
         >>> if not client.flush(timeout=5.0):  # doctest: +SKIP
         ...     print(client.flush().rejected)
         """
-        deadline = time.monotonic() + timeout
-        at_call = self.stats()
-        mark = self._queue.request_flush()
-        if any(mark.values()):
-            self._kick()
-            self._circuit.hurry(deadline, now=time.monotonic())
+        deadline, at_call, mark = self._begin_flush(timeout)
         return self._result(at_call, self._queue.wait_settled(mark, deadline))
 
     def flush_after(self, timeout: float = 5.0) -> FlushAfter:
@@ -120,13 +111,17 @@ class Client(BaseClient):
         >>> client.shutdown(timeout=2.0)  # doctest: +SKIP
         FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
         """
-        if self._shutdown_result is None:
-            budget = self.config.shutdown_timeout if timeout is None else timeout
-            deadline = time.monotonic() + max(0.0, budget)
-            at_call = self.stats()
-            delivered = self._worker.shutdown(deadline)
-            self._shutdown_result = self._result(at_call, delivered)
-        return self._shutdown_result
+        with self._closing:
+            if self._closed_result is not None:
+                return self._closed_result
+            deadline, at_call, target = self._begin_close(timeout)
+            if self._worker.started:
+                delivered = self._queue.wait_settled(target, deadline)
+            else:
+                delivered = self._queue.is_settled(target)
+            dropped = self._queue.close()  # the threads end once their batch is booked
+            self._worker.stop(deadline)
+            return self._end_close(at_call, delivered, dropped)
 
     close = shutdown
 
@@ -141,16 +136,12 @@ class Client(BaseClient):
     ) -> None:
         self.shutdown()
 
-    def _after_fork_in_child(self) -> None:
-        # The child gets its own queue, worker and connections; the parent's pending
-        # messages stay the parent's to send, so each is delivered once.
-        self._insert_ids.reseed()
-        self._forget_after_fork()  # the parent's spool files and lock stay the parent's
-        closed = self._shutdown_result is not None
-        self._build()
-        if closed:
-            self._queue.close()
+    def _settle(self, *, closing: bool) -> None:
+        budget = self.config.shutdown_timeout
+        if closing:
+            self.shutdown(budget)
+        else:
+            report_unsettled(self, self.flush(timeout=budget), budget)
 
-    def _drain_at_exit(self) -> None:
-        if self._shutdown_result is None and (self._worker.started or self.stats().pending):
-            self.shutdown()
+    def _close_at_exit(self) -> None:
+        self.shutdown()

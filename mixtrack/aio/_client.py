@@ -9,21 +9,21 @@ import time
 from types import TracebackType
 from typing import Any
 
-from mixtrack._base import BaseClient
+from mixtrack._base import BaseClient, State
 from mixtrack._config import Config
-from mixtrack._flush_after import AsyncFlushAfter
-from mixtrack._queue import Mark
-from mixtrack._result import FlushResult
-from mixtrack.aio._worker import LoopWorker
+from mixtrack._delivery.loop import LoopWorker
+from mixtrack._delivery.queue import Mark
+from mixtrack._delivery.results import FlushResult
+from mixtrack._flush_after import AsyncFlushAfter, report_unsettled
 from mixtrack.errors import ConfigError
-from mixtrack.transport import AsyncTransport
+from mixtrack.transport import AsyncHttpxTransport, AsyncTransport
 
 __all__ = ["AsyncClient"]
 
 log = logging.getLogger("mixtrack")
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient[AsyncTransport]):
     """The asyncio client, for FastAPI, Starlette, aiohttp and other asyncio apps.
 
     It has every call of :class:`~mixtrack.Client` (``track``, ``identify``, ``people_set``...)
@@ -56,11 +56,8 @@ class AsyncClient(BaseClient):
         transport: AsyncTransport | None = None,
         **options: Any,
     ) -> None:
-        self._transport = transport
-        self._deadline: float | None = None
-        self._close_result: FlushResult | None = None
         self._closing: asyncio.Future[FlushResult] | None = None
-        super().__init__(token, config, options)
+        super().__init__(token, config, options, transport)
 
     def _check_config(self, config: Config) -> None:
         if config.overflow == "block":
@@ -83,6 +80,11 @@ class AsyncClient(BaseClient):
         self._queue.on_ready = self._on_ready
 
     # -- calls ---------------------------------------------------------------------------
+
+    def _new_transport(self) -> AsyncTransport:
+        return AsyncHttpxTransport(
+            max_connections=self.config.max_in_flight, verify=self.config.verify_tls
+        )
 
     def _kick(self) -> None:
         worker = self._worker
@@ -109,9 +111,7 @@ class AsyncClient(BaseClient):
                 # another loop, in another thread, is delivering: leave it the work
                 worker.call_threadsafe(worker.start)
                 return None
-            worker = self._worker = LoopWorker(
-                self.config, self._queue, self._transport, self._circuit, self._report_drops
-            )
+            worker = self._worker = LoopWorker(self._delivery, self._http, self._drop_own_transport)
         worker.start()
         return worker
 
@@ -125,11 +125,7 @@ class AsyncClient(BaseClient):
         >>> if not await client.flush(timeout=2.0):  # doctest: +SKIP
         ...     print("not everything was accepted")
         """
-        deadline = time.monotonic() + timeout
-        at_call = self.stats()
-        mark = self._queue.request_flush()
-        if any(mark.values()):
-            self._circuit.hurry(deadline, now=time.monotonic())
+        deadline, at_call, mark = self._begin_flush(timeout)
         # binds delivery to the running loop (integrations rely on it); a disabled client
         # starts no task
         worker = None if self.config.disabled else self._bind()
@@ -175,8 +171,8 @@ class AsyncClient(BaseClient):
         >>> await client.aclose(timeout=1.0)  # doctest: +SKIP
         FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
         """
-        if self._close_result is not None:
-            return self._close_result
+        if self._closed_result is not None:
+            return self._closed_result
         if self._closing is not None:
             return await asyncio.shield(self._closing)
         self._closing = asyncio.get_running_loop().create_future()
@@ -186,18 +182,13 @@ class AsyncClient(BaseClient):
             self._closing.set_exception(exc)
             self._closing.exception()  # retrieved: only the caller reports it
             self._closing = None
+            self._state = State.OPEN  # not closed: a later aclose() (or the exit) tries again
             raise
-        self._close_result = result
         self._closing.set_result(result)
         return result
 
     async def _aclose(self, timeout: float | None) -> FlushResult:
-        budget = self.config.shutdown_timeout if timeout is None else timeout
-        deadline = time.monotonic() + max(0.0, budget)
-        self._deadline = deadline
-        self._circuit.hurry(deadline, now=time.monotonic(), final=True)
-        at_call = self.stats()
-        target = self._queue.begin_close()
+        deadline, at_call, target = self._begin_close(timeout)
         worker = self._worker if self.config.disabled else self._bind()
         if worker is not None:
             worker.poke()
@@ -213,9 +204,7 @@ class AsyncClient(BaseClient):
                 await asyncio.wait_for(self._transport.aclose(), 0.1)
             except (Exception, asyncio.TimeoutError):
                 log.debug("error closing the transport", exc_info=True)
-        self._report_drops(dropped)
-        self._report_drops.log.flush()
-        return self._result(at_call, delivered and not dropped)
+        return self._end_close(at_call, delivered, dropped)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -228,19 +217,31 @@ class AsyncClient(BaseClient):
     ) -> None:
         await self.aclose()
 
-    def _after_fork_in_child(self) -> None:
-        # The parent's loop, task and connections are not the child's; its pending messages
-        # stay the parent's to send, so each is delivered once.
-        self._insert_ids.reseed()
-        self._forget_after_fork()
-        closed = self._close_result is not None or self._queue.closed
-        self._build()
+    def _forget_delivery(self) -> None:
+        # the parent's loop, task and connections are not the child's
         self._closing = None
-        if closed:
-            self._queue.close()
 
-    def _drain_at_exit(self) -> None:
-        if self._close_result is not None or self._queue.closed or not self.stats().pending:
+    def _settle(self, *, closing: bool) -> None:
+        """Settles from synchronous code (a job runner, a forked child): on a loop of its
+        own, since none may run in this thread."""
+        if not self.stats().pending:
+            return  # nothing to deliver: no need for a loop of its own
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            log.warning(
+                "an AsyncClient cannot be settled from inside a running event loop; "
+                "await client.flush() in the coroutine instead"
+            )
             return
+        budget = self.config.shutdown_timeout
+        if closing:
+            asyncio.run(self.aclose(budget))
+        else:
+            report_unsettled(self, asyncio.run(self.flush(timeout=budget)), budget)
+
+    def _close_at_exit(self) -> None:
         self._worker = None  # its loop is gone or belongs to another thread
         asyncio.run(self.aclose())

@@ -16,9 +16,9 @@ from typing import Any
 
 import attrs
 
-from mixtrack._message import DENIED_IDS
 from mixtrack.collector._responses import FailedRecord
 from mixtrack.protocol.json_values import Malformed
+from mixtrack.protocol.messages import DENIED_IDS
 
 TRACK_WINDOW = 5 * 24 * 3600
 FUTURE_SLACK = 3600

@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from mixtrack._config import Config
-from mixtrack._wire import Route
+from mixtrack._delivery.records import Route
 from mixtrack.client import Client
 from mixtrack.compat._consumers import ENDPOINTS, Consumer, base_url
 from mixtrack.compat._json import MixpanelException

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import attrs
 
-from mixtrack._message import (
+from mixtrack._delivery.messages import (
     MIN_IMPORT_MS,
     check_event_name,
     check_insert_id,

@@ -1,6 +1,6 @@
 """Sending a history file to ``/import``: parallel gzip batches, retries, a checkpoint.
 
-Each chunk is delivered by the same sender as the clients' (:mod:`mixtrack._delivery`): the
+Each chunk is delivered by the same sender as the clients' (:mod:`mixtrack._delivery.sender`): the
 same retries and backoff, one probe at a time while the collector is down (the workers share
 one circuit), 413 splits, and the same log lines.
 
@@ -27,11 +27,11 @@ from typing import Any, TextIO
 import attrs
 
 from mixtrack._config import Config
-from mixtrack._delivery import Retrying, Send, Sender, Settled
+from mixtrack._delivery.circuit import Backoff, Circuit
+from mixtrack._delivery.records import Records, dumps, split_records
+from mixtrack._delivery.sender import Retrying, Send, Sender, Settled
+from mixtrack._delivery.threads import drive
 from mixtrack._progress import ProgressBar
-from mixtrack._retry import Backoff, Circuit
-from mixtrack._wire import Records, dumps, split_records
-from mixtrack._worker import drive
 from mixtrack.errors import ConfigError
 from mixtrack.importer._rows import ColumnMap, Format, Row, count_rows, csv_header, read_rows
 from mixtrack.transport import HttpxTransport, Transport

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 import mixtrack
-from mixtrack.aio._worker import OFFLOAD_BYTES
+from mixtrack._delivery.loop import OFFLOAD_BYTES
 from mixtrack.transport import AsyncHttpxTransport
 
 Handler = Callable[[httpx.Request], httpx.Response]

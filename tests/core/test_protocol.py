@@ -18,8 +18,8 @@ PURE = [
     "mixtrack.protocol.limits",
     "mixtrack.protocol.messages",
     "mixtrack.protocol.exposure",
-    "mixtrack._retry",
-    "mixtrack._wire",
+    "mixtrack._delivery.circuit",
+    "mixtrack._delivery.records",
 ]
 
 

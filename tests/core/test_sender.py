@@ -8,9 +8,9 @@ import json
 import pytest
 
 from mixtrack import Config
-from mixtrack._delivery import DONE, Retrying, Send, Sender, Settled, Wait
-from mixtrack._retry import Backoff, Circuit
-from mixtrack._wire import Records, dumps
+from mixtrack._delivery.circuit import Backoff, Circuit
+from mixtrack._delivery.records import Records, dumps
+from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
 from mixtrack.protocol import limits
 from mixtrack.transport import Response
@@ -148,7 +148,8 @@ def test_a_deadline_probes_at_once_then_cuts_the_wait_for_one_last_attempt(clock
     assert isinstance(sender.next_event(), Send)
     sender.fail(TransportError("down"))
     assert sender.next_event() == Retrying("down", 4.0)
-    sender.circuit.hurry(clock.now + 3.0, now=clock.now, final=True)
+    sender.circuit.probe_now(clock.now)
+    sender.deadline.hurry(clock.now + 3.0, now=clock.now, final=True)
     # the caller wants delivery now: one probe at once, not 4 s later, so that a collector
     # that is back leaves the whole budget to the backlog
     probe = sender.next_event()

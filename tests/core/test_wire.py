@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from mixtrack import Config
-from mixtrack._wire import (
+from mixtrack._delivery.records import (
     dumps,
     encode_request,
     json_array,

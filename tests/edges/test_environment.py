@@ -170,11 +170,11 @@ def test_lookalike_variables_are_warned_about_once(
             mixtrack.Client("tok").shutdown(1)
     warnings = sorted(r.getMessage() for r in caplog.records)
     assert warnings == [
-        "mixtrack: the environment variable MIXTRACK_APIHOST is not an option and is ignored; "
+        "the environment variable MIXTRACK_APIHOST is not an option and is ignored; "
         "did you mean MIXTRACK_API_HOST?",
-        "mixtrack: the environment variable MIXTRACK_BATCHSIZE is not an option and is "
+        "the environment variable MIXTRACK_BATCHSIZE is not an option and is "
         "ignored; did you mean MIXTRACK_BATCH_SIZE?",
-        "mixtrack: the environment variable MIXTRACK_HOST is not an option and is ignored; "
+        "the environment variable MIXTRACK_HOST is not an option and is ignored; "
         "did you mean MIXTRACK_API_HOST?",
     ]
 

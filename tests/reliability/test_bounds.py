@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 
-from mixtrack._wire import Records, dumps
+from mixtrack._delivery.records import Records, dumps
 
 
 def test_queued_records_hold_about_their_own_size():

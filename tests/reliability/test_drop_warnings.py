@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import mixtrack
-from mixtrack._stats import DropLog
+from mixtrack._delivery.stats import DropLog
 from mixtrack.transport import HttpxTransport
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import mixtrack
-from mixtrack._spool import decode_line, encode_record
+from mixtrack._delivery.spool import decode_line, encode_record
 
 
 def test_records_round_trip_and_corruption_is_detected():

@@ -12,7 +12,7 @@ import threading
 
 import attrs
 
-from mixtrack._stats import Stats
+from mixtrack._delivery.stats import Stats
 
 __all__ = ["FlushResult", "FlushWindow"]
 

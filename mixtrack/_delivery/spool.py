@@ -40,8 +40,8 @@ from typing import Any
 
 import attrs
 
-from mixtrack._stats import LogLimit
-from mixtrack._wire import dumps
+from mixtrack._delivery.records import dumps
+from mixtrack._delivery.stats import LogLimit
 from mixtrack.errors import ConfigError
 from mixtrack.protocol.routes import ROUTES, Route
 

@@ -4,14 +4,13 @@ Every message is counted once as enqueued and settles exactly once: sent, reject
 dropped. ``pending`` is what has not settled yet (queued or in flight), so
 ``enqueued == sent + rejected + dropped + pending`` holds at every instant a snapshot is taken.
 
-Messages are held as their serialized records, one lane per endpoint, joined batch by batch
-into one buffer (:class:`~mixtrack._wire.Records`): a queued message costs its JSON and four
+Messages are held as their serialized records, one lane per endpoint, joined batch by batch into one
+buffer (:class:`~mixtrack._delivery.records.Records`): a queued message costs its JSON and four
 bytes, and a batch's body is a single copy. The bounds count messages and the bytes of their
-records, queued and in flight together. A record's place is its *index* in its lane, so a
-batch is ``(route, first index, records)`` and a flush waits
-until every lane has settled up to the index it had reached. With a :class:`Store` (the
-spool), every record is on disk before ``put`` returns, memory is a bounded window onto it,
-and settled batches are acknowledged to it.
+records, queued and in flight together. A record's place is its *index* in its lane, so a batch is
+``(route, first index, records)`` and a flush waits until every lane has settled up to the index it
+had reached. With a :class:`Store` (the spool), every record is on disk before ``put`` returns,
+memory is a bounded window onto it, and settled batches are acknowledged to it.
 
 No I/O of its own and no threads here: the workers drive it through ``take`` and ``settle``.
 """
@@ -24,8 +23,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from mixtrack._config import Config
-from mixtrack._lanes import Batch, Drop, Dropped, Lane, Mark, Store, subtract
-from mixtrack._stats import Stats
+from mixtrack._delivery.lanes import Batch, Drop, Dropped, Lane, Mark, Store, subtract
+from mixtrack._delivery.stats import Stats
 from mixtrack.protocol.routes import ROUTES, Route
 
 __all__ = ["Batch", "Drop", "Dropped", "Mark", "MessageQueue", "Store"]

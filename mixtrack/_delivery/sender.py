@@ -29,8 +29,8 @@ from typing import Literal
 import attrs
 
 from mixtrack._config import Config
-from mixtrack._retry import Circuit
-from mixtrack._wire import Answer, Records, encode_request, read_answer
+from mixtrack._delivery.circuit import Circuit, Deadline
+from mixtrack._delivery.records import Answer, Records, encode_request, read_answer
 from mixtrack.protocol.routes import Route
 from mixtrack.transport import Request, Response
 
@@ -110,6 +110,7 @@ class Sender:
         records: Records,
         circuit: Circuit,
         *,
+        deadline: Deadline | None = None,
         parts: Sequence[tuple[int, int]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -117,6 +118,9 @@ class Sender:
         self.route = route
         self.records = records
         self.circuit = circuit
+        #: the client's flush or shutdown deadline (none for the importer: it waits on
+        #: the retry budget alone)
+        self.deadline = deadline if deadline is not None else Deadline()
         self._clock = clock
         self._parts: list[tuple[int, int]] = list(parts or [(0, len(records))])
         self._events: list[Event] = []
@@ -248,11 +252,11 @@ class Sender:
         """Seconds until this batch may attempt (0: now), the deadline and circuit included."""
         if self._last_call:
             return 0.0
-        circuit = self.circuit
-        until = circuit.until
+        circuit, deadline = self.circuit, self.deadline
+        until = deadline.until
         if until is not None and until <= now:
-            circuit.relax(now)
-            until = circuit.until
+            deadline.relax(now)
+            until = deadline.until
             if until is not None:  # shutdown: the deadline passed; the driver is told to stop
                 return max(self.config.flush_interval, 0.05)
         # while the collector is down, the circuit schedules the attempts (its probe time is
@@ -265,7 +269,7 @@ class Sender:
                 return 0.0
         if until is not None:
             # cut the wait so that one last attempt happens before the deadline
-            reserve = max(LAST_ATTEMPT, LAST_ATTEMPT_SHARE * circuit.budget)
+            reserve = max(LAST_ATTEMPT, LAST_ATTEMPT_SHARE * deadline.budget)
             latest = until - min(reserve, self.config.request_timeout)
             if wait == 0.0 or now + wait > latest:
                 if now < latest:
@@ -284,8 +288,8 @@ class Sender:
             body = self.records.body(start, stop)
             request = encode_request(self.config, self.route, body)
             self._requests = {part: request}  # kept for its retries; a split makes new ones
-        until = self.circuit.until
-        if self.circuit.final and until is not None and now < until < now + request.timeout:
+        until = self.deadline.until
+        if self.deadline.final and until is not None and now < until < now + request.timeout:
             # never let one attempt outlast shutdown's deadline (a flush's deadline only
             # stops the caller waiting: cutting the request short would only send it twice)
             request = attrs.evolve(request, timeout=max(until - now, 0.05))

@@ -7,8 +7,10 @@ by the collector is honoured instead.
 
 While the collector is down, the :class:`Circuit` lets one request through at a time (the
 *probe*), on that schedule; every other batch waits. The first answer closes the circuit and
-every sender resumes at full speed. A flush or shutdown deadline cuts the waits so that a last
-attempt is made before it. Pure: the clock is passed in, nothing sleeps here.
+every sender resumes at full speed. The circuit only admits: how soon attempts must happen is
+the :class:`Deadline` of a flush or shutdown, passed to each sender next to it, which cuts
+the waits so that a last attempt is made before it. Pure: the clock is passed in, nothing
+sleeps here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable
 
 from mixtrack._config import Config
 
-__all__ = ["Backoff", "Circuit"]
+__all__ = ["Backoff", "Circuit", "Deadline"]
 
 
 class Backoff:
@@ -51,41 +53,16 @@ class Backoff:
         return float(ceiling / 2 + self._rng() * ceiling / 2)
 
 
-class Circuit:
-    """The state all senders of one client share: is the collector up, who probes, and how
-    soon an attempt must happen (a flush or shutdown deadline). Thread-safe.
+class _Listeners:
+    """Callbacks for waiting senders (from any thread; they must not block)."""
 
-    >>> circuit = Circuit(Backoff(initial=2.0, cap=60.0, rng=lambda: 1.0))
-    >>> circuit.admit(now=0.0)
-    (True, 0.0)
-    >>> circuit.failed(now=0.0, retry_after=None, probe=False)
-    2.0
-    >>> circuit.admit(now=1.0), circuit.admit(now=2.0), circuit.admit(now=2.5)
-    ((False, 1.0), (True, 0.0), (False, 0.0))
-    >>> circuit.answered(probe=True); circuit.admit(now=2.6)
-    (True, 0.0)
-    """
-
-    def __init__(self, backoff: Backoff) -> None:
-        self.backoff = backoff
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._failures = 0
-        self._probing = False
-        self._next_probe = 0.0
         self._listeners: list[Callable[[], None]] = []
-        #: earliest flush/shutdown deadline (monotonic) and whether it drops what is left
-        self.until: float | None = None
-        self.final = False
-        #: the length of the budget ``until`` ends (for the time kept for a last attempt)
-        self.budget = 0.0
-
-    @property
-    def down(self) -> bool:
-        return self._failures > 0
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Calls ``listener`` (from any thread; it must not block) when waiting senders
-        should look again: the circuit closed, or a deadline came. Returns the unsubscriber."""
+        """Calls ``listener`` when waiting senders should look again. Returns the
+        unsubscriber."""
         with self._lock:
             self._listeners.append(listener)
 
@@ -101,6 +78,33 @@ class Circuit:
             listeners = list(self._listeners)
         for listener in listeners:
             listener()
+
+
+class Circuit(_Listeners):
+    """Is the collector up, and who probes it: the state all senders of one client share.
+    Listeners are called when the circuit closes or a probe is let go. Thread-safe.
+
+    >>> circuit = Circuit(Backoff(initial=2.0, cap=60.0, rng=lambda: 1.0))
+    >>> circuit.admit(now=0.0)
+    (True, 0.0)
+    >>> circuit.failed(now=0.0, retry_after=None, probe=False)
+    2.0
+    >>> circuit.admit(now=1.0), circuit.admit(now=2.0), circuit.admit(now=2.5)
+    ((False, 1.0), (True, 0.0), (False, 0.0))
+    >>> circuit.answered(probe=True); circuit.admit(now=2.6)
+    (True, 0.0)
+    """
+
+    def __init__(self, backoff: Backoff) -> None:
+        super().__init__()
+        self.backoff = backoff
+        self._failures = 0
+        self._probing = False
+        self._next_probe = 0.0
+
+    @property
+    def down(self) -> bool:
+        return self._failures > 0
 
     def admit(self, now: float) -> tuple[bool, float]:
         """May a sender attempt now? ``(True, 0)``: yes (as the probe while down);
@@ -147,9 +151,40 @@ class Circuit:
                 self._probing = False
             self._notify()
 
+    def probe_now(self, now: float) -> None:
+        """The app asked for delivery now (a flush or shutdown): while the collector is down,
+        one probe at once, so that a collector that came back meanwhile leaves the whole
+        budget to the backlog."""
+        with self._lock:
+            if not self._failures or self._probing or self._next_probe <= now:
+                return
+            self._next_probe = now
+        self._notify()
+
+
+class Deadline(_Listeners):
+    """How soon attempts must happen: the earliest flush or shutdown deadline of a client.
+    Every wait is cut so that a last attempt happens before it; a ``final`` one (shutdown)
+    drops what is left then. Listeners are called when a deadline comes. Thread-safe.
+
+    >>> deadline = Deadline()
+    >>> deadline.hurry(10.0, now=0.0); deadline.until, deadline.budget
+    (10.0, 10.0)
+    >>> deadline.relax(now=11.0); deadline.until is None
+    True
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: the earliest deadline (monotonic) and whether it drops what is left
+        self.until: float | None = None
+        self.final = False
+        #: the length of the budget ``until`` ends (for the time kept for a last attempt)
+        self.budget = 0.0
+
     def hurry(self, until: float, *, now: float, final: bool = False) -> None:
-        """A flush or shutdown waits until ``until``: every wait is cut so that a last
-        attempt happens before it; ``final`` (shutdown) drops what is left then."""
+        """A flush or shutdown waits until ``until``; ``final`` (shutdown) drops what is
+        left then."""
         with self._lock:
             if self.final:
                 return
@@ -160,10 +195,6 @@ class Circuit:
             else:
                 return
             self.budget = until - now
-            if self._failures and not self._probing and self.budget > 0:
-                # the caller asked for delivery now: one probe at once, so that a collector
-                # that came back meanwhile leaves the whole budget to the backlog
-                self._next_probe = min(self._next_probe, now)
         self._notify()
 
     def relax(self, now: float) -> None:

@@ -3,7 +3,7 @@
 Everything the caller passes is checked and converted here, before anything is queued, so a
 bad call raises :class:`~mixtrack.ValidationError` naming the property and changes nothing, and
 ``track()`` then serializes plain JSON values that cannot fail, once, to the bytes that are
-queued, sent and spooled (:func:`mixtrack._wire.dumps`).
+queued, sent and spooled (:func:`mixtrack._delivery.records.dumps`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from decimal import Decimal
 from itertools import count
 from typing import Any
 
-from mixtrack._epoch import epoch_ms
+from mixtrack._delivery.epoch import epoch_ms
 from mixtrack._version import __version__
 from mixtrack.errors import ValidationError
 from mixtrack.protocol.limits import (

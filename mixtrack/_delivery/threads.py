@@ -1,6 +1,6 @@
 """The delivery threads: a thin loop that drives the sender over a blocking transport.
 
-``max_in_flight`` threads share one :class:`~mixtrack._queue.MessageQueue`, so that many
+``max_in_flight`` threads share one :class:`~mixtrack._delivery.queue.MessageQueue`, so that many
 requests are in flight at once and a distant collector's latency does not cap throughput.
 The threads start on the first message (not at import or construction, which keeps a
 pre-fork server's master process free of threads) and are daemons: a hung collector can
@@ -14,11 +14,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from mixtrack._books import DropReporter, Outcomes
-from mixtrack._config import Config
-from mixtrack._delivery import DONE, Retrying, Send, Sender, Settled, Wait
-from mixtrack._queue import Batch, MessageQueue
-from mixtrack._retry import Circuit
+from mixtrack._delivery.outcomes import Delivery, Outcomes
+from mixtrack._delivery.queue import Batch
+from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
 from mixtrack.transport import Transport
 
@@ -68,17 +66,14 @@ class Worker:
 
     def __init__(
         self,
-        config: Config,
-        queue: MessageQueue,
+        delivery: Delivery,
         transport: Transport,
-        circuit: Circuit,
-        report_drops: DropReporter,
     ) -> None:
-        self.config = config
-        self.queue = queue
+        self.delivery = delivery
+        self.config = delivery.config
+        self.queue = delivery.queue
         self.transport = transport
-        self.circuit = circuit
-        self._outcomes = Outcomes(queue, report_drops)
+        self._outcomes = Outcomes(delivery.queue, delivery.report_drops)
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
@@ -86,7 +81,7 @@ class Worker:
         #: counts wake-ups, so that one that comes while a sender works out its wait (before
         #: the thread sleeps) is not lost: the thread then looks again instead of sleeping
         self._wakes = 0
-        circuit.subscribe(self._wake)
+        delivery.subscribe(self._wake)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -105,25 +100,15 @@ class Worker:
                 thread.start()
                 self._threads.append(thread)
 
-    def shutdown(self, deadline: float) -> bool:
-        """Delivers what is queued before ``deadline``; books the rest (dropped, or left in
-        the spool). True when nothing was left."""
-        self.circuit.hurry(deadline, now=time.monotonic(), final=True)
-        mark = self.queue.begin_close()
-        if self._threads:
-            delivered = self.queue.wait_settled(mark, deadline)
-        else:
-            delivered = self.queue.is_settled(mark)
-        dropped = self.queue.close()
+    def stop(self, deadline: float) -> None:
+        """Stops the threads (the queue is closed: they end once their batch is booked),
+        waiting for them until ``deadline``; closes the transport when none is left."""
         self._stop.set()
         self._wake()  # cut short any backoff wait
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         if not any(t.is_alive() for t in self._threads):
             self.transport.close()
-        self._outcomes.report_drops(dropped)
-        self._outcomes.report_drops.log.flush()
-        return delivered and not dropped
 
     def _wake(self) -> None:
         with self._nudge:
@@ -156,9 +141,7 @@ class Worker:
 
     def _deliver(self, batch: Batch) -> None:
         wait = self._waiter()
-        sender = Sender(
-            self.config, batch.route, batch.records, self.circuit, parts=batch.remaining
-        )
+        sender = self.delivery.sender(batch)
         try:
             drive(sender, self.transport, wait, lambda event: self._outcomes(batch, event))
         except Exception as exc:  # a bug must not kill the thread or lose the books

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import attrs
 
-from mixtrack._wire import Records
+from mixtrack._delivery.records import Records
 from mixtrack.protocol.routes import Route
 
 __all__ = ["Batch", "Drop", "Dropped", "Lane", "Mark", "Store", "subtract"]

@@ -1,11 +1,11 @@
 """Delivery on an event loop: a thin asyncio loop that drives the same sender as the threads.
 
 One :class:`LoopWorker` belongs to one running loop. Its task takes batches from the shared
-:class:`~mixtrack._queue.MessageQueue` without blocking (``take_nowait``), keeps up to
+:class:`~mixtrack._delivery.queue.MessageQueue` without blocking (``take_nowait``), keeps up to
 ``max_in_flight`` deliveries going, and sleeps on an :class:`asyncio.Event` until a batch
 fills up, a flush is asked for, a delivery ends or the flush interval ticks. Every decision
 (what to send, how to read the answer, when to retry) is the sender's
-(:mod:`mixtrack._delivery`), shared with the thread worker and the importer.
+(:mod:`mixtrack._delivery.sender`), shared with the thread worker and the importer.
 
 When its loop ends (``asyncio.run`` returning cancels every task), deliveries under way hand
 their unsettled records back to the queue, so that the next loop sends them: the stable
@@ -21,13 +21,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from mixtrack._books import DropReporter, Outcomes
-from mixtrack._config import Config
-from mixtrack._delivery import DONE, Retrying, Send, Sender, Settled, Wait
-from mixtrack._queue import Batch, MessageQueue
-from mixtrack._retry import Circuit
+from mixtrack._delivery.outcomes import Delivery, Outcomes
+from mixtrack._delivery.queue import Batch
+from mixtrack._delivery.sender import DONE, Retrying, Send, Sender, Settled, Wait
 from mixtrack.errors import TransportError
-from mixtrack.transport import AsyncHttpxTransport, AsyncTransport
+from mixtrack.transport import AsyncTransport
 
 __all__ = ["OFFLOAD_BYTES", "LoopWorker", "drive_async"]
 
@@ -49,7 +47,7 @@ async def drive_async(
     wait: Callable[[float], object],
     book: Callable[[Send | Settled | Retrying], None],
 ) -> None:
-    """The asyncio twin of :func:`mixtrack._worker.drive` (``wait`` is a coroutine
+    """The asyncio twin of :func:`mixtrack._delivery.threads.drive` (``wait`` is a coroutine
     function; cancelling the task stops the delivery)."""
     try:
         while True:
@@ -82,26 +80,26 @@ class LoopWorker:
 
     def __init__(
         self,
-        config: Config,
-        queue: MessageQueue,
-        transport: AsyncTransport | None,
-        circuit: Circuit,
-        report_drops: DropReporter,
+        delivery: Delivery,
+        transport: Callable[[], AsyncTransport],
+        release_transport: Callable[[], AsyncTransport | None],
     ) -> None:
-        self.config = config
-        self.queue = queue
-        self.circuit = circuit
+        self.delivery = delivery
+        self.config = delivery.config
+        self.queue = delivery.queue
         self.loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
-        self._transport = transport
-        self._own_transport = transport is None
-        self._outcomes = Outcomes(queue, report_drops)
+        #: the client's transport (made on first use), and how to let go of it when the
+        #: task ends: a transport the client made belongs to this loop and is closed with it
+        self._http = transport
+        self._release_transport = release_transport
+        self._outcomes = Outcomes(delivery.queue, delivery.report_drops)
         self.wake = asyncio.Event()  # the task: something may be due
         self.progress = asyncio.Event()  # flush() and aclose(): something settled
         self._nudge = asyncio.Event()  # waiting senders: the circuit closed, a deadline came
         self._stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-        self._unsubscribe = circuit.subscribe(lambda: self.call_threadsafe(self._nudge.set))
+        self._unsubscribe = delivery.subscribe(lambda: self.call_threadsafe(self._nudge.set))
 
     # -- lifecycle (call on the loop's thread unless the name says otherwise) -------------
 
@@ -180,24 +178,15 @@ class LoopWorker:
         finally:
             self._unsubscribe()
             self.progress.set()
-            if self._own_transport and self._transport is not None:
-                transport, self._transport = self._transport, None
+            transport = self._release_transport()
+            if transport is not None:
                 try:
                     await asyncio.wait_for(transport.aclose(), 0.5)
                 except (Exception, asyncio.CancelledError):
                     log.debug("error closing the HTTP client", exc_info=True)
 
-    def _http(self) -> AsyncTransport:
-        if self._transport is None:
-            self._transport = AsyncHttpxTransport(
-                max_connections=self.config.max_in_flight, verify=self.config.verify_tls
-            )
-        return self._transport
-
     async def _deliver(self, batch: Batch) -> None:
-        sender = Sender(
-            self.config, batch.route, batch.records, self.circuit, parts=batch.remaining
-        )
+        sender = self.delivery.sender(batch)
 
         def book(event: Send | Settled | Retrying) -> None:
             self._outcomes(batch, event)

@@ -1,11 +1,10 @@
 """Booking what a sender decided: the queue's counters, the log lines, ``on_drop``.
 
-Shared by the thread worker and the asyncio worker (the importer keeps books of its own).
-A drop is counted by the queue, logged by the :class:`~mixtrack._stats.DropLog` (one WARNING
-per cause every 10 s at most, with the last delivery error: what failed, talking to which
-host) and handed to ``on_drop`` as a plain dict. Failed attempts and refusals are logged the
-same way: a WARNING naming the cause and the host, at most one per 10 s, with the count of
-what was held back.
+Shared by the thread worker and the asyncio worker (the importer keeps books of its own). A drop is
+counted by the queue, logged by the :class:`~mixtrack._delivery.stats.DropLog` (one WARNING per
+cause every 10 s at most, with the last delivery error: what failed, talking to which host) and
+handed to ``on_drop`` as a plain dict. Failed attempts and refusals are logged the same way: a
+WARNING naming the cause and the host, at most one per 10 s, with the count of what was held back.
 """
 
 from __future__ import annotations
@@ -14,13 +13,16 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 
-from mixtrack._config import Config
-from mixtrack._delivery import Retrying, Send, Settled
-from mixtrack._queue import Batch, Drop, Dropped, MessageQueue
-from mixtrack._stats import DropLog, LogLimit
-from mixtrack._wire import loads
+import attrs
 
-__all__ = ["DropReporter", "Outcomes"]
+from mixtrack._config import Config
+from mixtrack._delivery.circuit import Circuit, Deadline
+from mixtrack._delivery.queue import Batch, Drop, Dropped, MessageQueue
+from mixtrack._delivery.records import loads
+from mixtrack._delivery.sender import Retrying, Send, Sender, Settled
+from mixtrack._delivery.stats import DropLog, LogLimit
+
+__all__ = ["Delivery", "DropReporter", "Outcomes"]
 
 log = logging.getLogger("mixtrack")
 
@@ -126,3 +128,37 @@ class Outcomes:
                     for record in batch.records.slice(start, stop)
                 ]
             )
+
+
+@attrs.frozen(eq=False)
+class Delivery:
+    """What the two drivers of one client share: the queue batches are taken from, the
+    circuit and deadline every sender obeys, and the books its outcomes go to."""
+
+    config: Config
+    queue: MessageQueue
+    circuit: Circuit
+    deadline: Deadline
+    report_drops: DropReporter
+
+    def sender(self, batch: Batch) -> Sender:
+        """The sender of ``batch`` (of what is left of it, when it was handed back)."""
+        return Sender(
+            self.config,
+            batch.route,
+            batch.records,
+            self.circuit,
+            deadline=self.deadline,
+            parts=batch.remaining,
+        )
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Calls ``listener`` when waiting senders should look again (the circuit closed,
+        a deadline came); returns the unsubscriber."""
+        unsubscribers = [self.circuit.subscribe(listener), self.deadline.subscribe(listener)]
+
+        def unsubscribe() -> None:
+            for each in unsubscribers:
+                each()
+
+        return unsubscribe
