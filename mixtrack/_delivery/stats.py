@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Literal, get_args
 
 import attrs
 
@@ -28,15 +28,7 @@ DropCause = Literal[
     "client shut down",
     "internal error",
 ]
-DROP_CAUSES: tuple[DropCause, ...] = (
-    "queue full",
-    "retry budget",
-    "shutdown deadline",
-    "spool full",
-    "spool error",
-    "client shut down",
-    "internal error",
-)
+DROP_CAUSES: tuple[DropCause, ...] = get_args(DropCause)
 _ADVICE: dict[str, str] = {
     "queue full": "raise max_queue_events / max_queue_bytes, or set spool_dir",
     "retry budget": "the collector kept failing for max_elapsed seconds (or max_attempts)",
