@@ -1,18 +1,17 @@
 """The values the queue is made of: a lane of records per endpoint, the batches taken from
-it, what a drop reports, and the store (the spool) a queue may keep its records in. Pure."""
+it and what a drop reports. Pure."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import Protocol
 
 import attrs
 
 from mixtrack._delivery.records import Records
 from mixtrack.protocol.routes import Route
 
-__all__ = ["Batch", "Drop", "Dropped", "Lane", "Mark", "Store", "subtract"]
+__all__ = ["Batch", "Drop", "Dropped", "Lane", "Mark", "subtract"]
 
 
 @attrs.frozen
@@ -31,29 +30,6 @@ class Drop:
 
 Dropped = list[Drop]
 Mark = Mapping[Route, int]  # per lane: the index a flush waits for
-
-
-class Store(Protocol):
-    """Where a queue keeps its records durably (the spool)."""
-
-    @property
-    def corrupt(self) -> int: ...
-
-    def has_room(self, size: int) -> bool: ...
-
-    def append(self, route: Route, record: bytes) -> None: ...
-
-    def read(self, route: Route, index: int, limit: int) -> list[bytes]: ...
-
-    def ack(self, route: Route, first: int, count: int) -> None: ...
-
-    def sealed_before(self, route: Route) -> int: ...
-
-    def before_send(self) -> None: ...
-
-    def close(self) -> None: ...
-
-    def forget_after_fork(self) -> None: ...
 
 
 @attrs.define(eq=False)
@@ -123,6 +99,30 @@ class Lane:
         self.count += 1
         self.nbytes += size
         return sealed or self.open_count >= batch_size
+
+    def unsettled(self) -> list[tuple[Records, int, int]]:
+        """What has not settled, as ``(records, start, stop)`` slices: the batches in flight
+        (their parts not settled yet), then the records queued."""
+        parts = [
+            (batch.records, start, stop)
+            for batch in self.inflight
+            for start, stop in batch.remaining
+        ]
+        parts.extend(
+            (chunk, self.skip if n == 0 else 0, len(chunk)) for n, chunk in enumerate(self.chunks)
+        )
+        return parts
+
+    def clear(self) -> None:
+        """Lets go of every record in memory; batches in flight are abandoned (settling them
+        later books nothing)."""
+        for batch in self.inflight:
+            batch.abandoned = True
+        self.inflight.clear()
+        self.chunks.clear()
+        self.started.clear()
+        self.open = None
+        self.skip = self.count = self.nbytes = 0
 
     def full(self, batch_size: int) -> bool:
         """A whole batch is ready: the first chunk is complete, or is the filling one and
