@@ -90,8 +90,10 @@ class BaseClient(Calls, Generic[T]):
             processors.append(("plan", self._plan))
         if config.before_send and not config.disabled:  # it shapes what is sent: nothing is
             processors.append(("before_send", config.before_send))
-        self._processors = MessageProcessors(
-            processors, config.token, self._refuse, self._invalid.skipped
+        self._processors = (
+            MessageProcessors(processors, config.token, self._refuse, self._invalid.skipped)
+            if processors
+            else None
         )
         self._build()
         register(self)

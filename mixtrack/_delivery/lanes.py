@@ -59,7 +59,6 @@ class Lane:
     count: int = 0
     appended: int = 0
     backlog: int = 0
-    nbytes: int = 0  # of the records in memory, not taken yet
     inflight: list[Batch] = attrs.Factory(list)
     #: for each chunk, when it started (the queue's count of messages then): the oldest
     #: chunk of all lanes is sent first
@@ -75,30 +74,25 @@ class Lane:
         """Appends a record; True when it filled a batch. (``track()``'s hot path: the
         filling chunk's count and size are kept here rather than asked of it.)"""
         size = len(record)
+        chunk, n = self.open, self.open_count
         sealed = False
-        if (
-            self.open is None
-            or self.open_count >= batch_size
-            or self.open_bytes + size + 1 > max_batch_bytes
-        ):
+        if chunk is None or n >= batch_size or self.open_bytes + size + 1 > max_batch_bytes:
             # a chunk cut short by max_batch_bytes is a whole batch too: say so at once
-            sealed = self.open is not None and self.open_count < batch_size
-            self.open = Records()
-            self.chunks.append(self.open)
+            sealed = chunk is not None and n < batch_size
+            chunk = self.open = Records()
+            self.chunks.append(chunk)
             self.started.append(order)
-            self.open_count = 0
-            self.open_bytes = 2
+            n, self.open_bytes = 0, 2
         # Records.append, inlined
-        data = self.open._data
-        if self.open_count:
+        data = chunk._data
+        if n:
             data += b","
         data += record
-        self.open._ends.append(len(data))
-        self.open_count += 1
+        chunk._ends.append(len(data))
+        self.open_count = n = n + 1
         self.open_bytes += size + 1
         self.count += 1
-        self.nbytes += size
-        return sealed or self.open_count >= batch_size
+        return sealed or n >= batch_size
 
     def unsettled(self) -> list[tuple[Records, int, int]]:
         """What has not settled, as ``(records, start, stop)`` slices: the batches in flight
@@ -122,7 +116,7 @@ class Lane:
         self.chunks.clear()
         self.started.clear()
         self.open = None
-        self.skip = self.count = self.nbytes = 0
+        self.skip = self.count = 0
 
     def full(self, batch_size: int) -> bool:
         """A whole batch is ready: the first chunk is complete, or is the filling one and

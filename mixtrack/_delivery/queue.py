@@ -44,6 +44,7 @@ class MessageQueue:
         self.backlog: Backlog = backlog or MemoryBacklog(
             config.max_queue_events, config.max_queue_bytes
         )
+        self._add = self.backlog.add  # bound once: put() is track()'s hot path
         self.lock = threading.Lock()
         self.ready = threading.Condition(self.lock)  # the worker waits for work
         self.settled = threading.Condition(self.lock)  # flush() waits for progress
@@ -74,16 +75,16 @@ class MessageQueue:
         ``on_drop`` and the drop log)."""
         size = len(record)
         dropped: Dropped | None = None
-        backlog = self.backlog
+        add = self._add
         with self.lock:
             self._enqueued += 1
             if self.closed:
                 return self._refuse(route, record, "client shut down")
             try:
-                if not backlog.add(route, record):
+                if not add(route, record):
                     dropped = self._make_room(route, size)
-                    if self.closed or not backlog.add(route, record):
-                        return [*dropped, *self._refuse(route, record, backlog.full_cause)]
+                    if self.closed or not add(route, record):
+                        return [*dropped, *self._refuse(route, record, self.backlog.full_cause)]
             except OSError as exc:  # the disk filled or failed: counted, never raised
                 return [*(dropped or []), *self._refuse(route, record, "spool error", str(exc))]
             lane = self._lanes[route]
@@ -186,7 +187,6 @@ class MessageQueue:
                 lane.open = None
         lane.head += 1
         lane.count -= 1
-        lane.nbytes -= len(record)
         self._memory -= 1
         self._memory_bytes -= len(record)
         self._pending -= 1
@@ -299,7 +299,6 @@ class MessageQueue:
         batch = Batch(route, lane.head - skip, records, [(skip, len(records))])
         lane.head += taken
         lane.count -= taken
-        lane.nbytes -= records.size(skip, len(records))
         lane.inflight.append(batch)
         return batch
 
