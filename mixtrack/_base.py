@@ -218,12 +218,20 @@ class BaseClient(Calls, Generic[T]):
             self._circuit.probe_now(now)
         self._deadline.hurry(deadline, now=now, final=final)
 
+    def _budget(self, timeout: float | None) -> float:
+        """The seconds a close may take: ``timeout``, else ``config.shutdown_timeout``."""
+        return max(0.0, self.config.shutdown_timeout if timeout is None else timeout)
+
+    def _close_under_way(self) -> FlushResult:
+        """What a close returns when another one, still under way, outlasts its budget: the
+        books so far, what is pending counted as unsettled (the other close ends the window)."""
+        return self._closed_result or self._window.peek(self.stats())
+
     def _begin_close(self, timeout: float | None) -> tuple[float, Stats, Mark]:
         """Starts a close: the final deadline (what is left then is dropped), the counters at
         the call and the mark of everything queued so far."""
         self._state = State.CLOSING
-        budget = self.config.shutdown_timeout if timeout is None else timeout
-        deadline = time.monotonic() + max(0.0, budget)
+        deadline = time.monotonic() + self._budget(timeout)
         self._hurry(deadline, final=True)
         at_call = self.stats()
         return deadline, at_call, self._queue.begin_close()
