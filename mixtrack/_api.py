@@ -43,6 +43,7 @@ __all__ = ["Calls"]
 Properties = Mapping[str, Any]
 _OVERRIDES = RESERVED_EVENT_KEYS
 _current_context = _current.get  # current_context(), one call less on the hot path
+_time_ns = _time.time_ns
 
 
 class Calls:
@@ -52,15 +53,16 @@ class Calls:
     _insert_ids: InsertIds
     _super: dict[str, Any]
     _invalid: InvalidValues
-    _processors: MessageProcessors
+    _processors: MessageProcessors | None  # None when there are none
 
     def _enqueue(self, route: Route, record: bytes) -> None:
         raise NotImplementedError
 
     def _put(self, route: Route, message: dict[str, Any]) -> None:
         # serialized once, here: the queue, the batch body and the spool all use these bytes
-        if self._processors:  # a disabled client runs the plan's check only
-            processed = self._processors(route, message)  # books what it does not pass
+        processors = self._processors
+        if processors is not None:  # a disabled client runs the plan's check only
+            processed = processors(route, message)  # books what it does not pass
             if processed is None:
                 return
             record = processed
@@ -114,8 +116,10 @@ class Calls:
         props: dict[str, Any] = {
             "token": self.config.token,
             "distinct_id": distinct_id,
-            "time": int(_time.time() * 1000) if time is None else event_time_ms(time),
-            "$insert_id": self._insert_ids() if insert_id is None else check_insert_id(insert_id),
+            "time": _time_ns() // 1_000_000 if time is None else event_time_ms(time),
+            "$insert_id": (
+                next(self._insert_ids.stream) if insert_id is None else check_insert_id(insert_id)
+            ),
             "mp_lib": LIB,
             "$lib_version": LIB_VERSION,
         }
@@ -157,17 +161,18 @@ class Calls:
         >>> client.track("user-42", "Signed up", {"plan": "pro"})  # doctest: +SKIP
         """
         # _put and the invalid policy inlined rather than @refusable: this is the hot path
+        processors = self._processors
         try:
             message = self._event(distinct_id, event, properties, time, insert_id)
-            if not self._processors:
+            if processors is None:
                 record = dumps(message)
                 if len(record) >= MAX_EVENT_BYTES:
                     _too_big(record)
         except ValidationError as exc:
             self._invalid.refused("track", event, exc)
             return
-        if self._processors:
-            processed = self._processors(self.config.endpoint, message)
+        if processors is not None:
+            processed = processors(self.config.endpoint, message)
             if processed is None:
                 return  # left out or dropped, and booked
             record = processed

@@ -22,6 +22,7 @@ import attrs
 
 from mixtrack._api import Calls
 from mixtrack._config import Config
+from mixtrack._delivery.backlog import Backlog
 from mixtrack._delivery.circuit import Backoff, Circuit, Deadline
 from mixtrack._delivery.lanes import Dropped
 from mixtrack._delivery.messages import InsertIds
@@ -89,8 +90,10 @@ class BaseClient(Calls, Generic[T]):
             processors.append(("plan", self._plan))
         if config.before_send and not config.disabled:  # it shapes what is sent: nothing is
             processors.append(("before_send", config.before_send))
-        self._processors = MessageProcessors(
-            processors, config.token, self._refuse, self._invalid.skipped
+        self._processors = (
+            MessageProcessors(processors, config.token, self._refuse, self._invalid.skipped)
+            if processors
+            else None
         )
         self._build()
         register(self)
@@ -140,23 +143,27 @@ class BaseClient(Calls, Generic[T]):
     def _build(self) -> None:
         """Makes the queue (and its spool) and the circuit: at start and in a forked child."""
         self._window = FlushWindow()  # a forked child's books start from zero
-        store = None
-        if self.config.spool_dir and not self.config.disabled:
-            from mixtrack._delivery.spool import Spool
-
-            store = Spool(self.config.spool_dir, segment_bytes=self.config.spool_segment_bytes)
-            store.max_bytes = self.config.spool_max_bytes
-            store.fsync_policy = self.config.spool_fsync
-        self._queue = MessageQueue(self.config, store)
+        self._queue = MessageQueue(self.config, self._new_backlog())
         self._report_drops.last_error = self._queue.last_error
         self._circuit = Circuit(Backoff.of(self.config))
         self._deadline = Deadline()
         self._delivery = Delivery(
             self.config, self._queue, self._circuit, self._deadline, self._report_drops
         )
-        if store is not None:
-            for route, record in store.adopt_orphans():
-                self._report_drops(self._queue.put(route, record) or [])
+        for route, record in self._queue.backlog.adopt_orphans():
+            self._report_drops(self._queue.put(route, record) or [])
+
+    def _new_backlog(self) -> Backlog | None:
+        """The spool when ``spool_dir`` is set (and the client is not disabled); else the
+        queue keeps its records in memory."""
+        if not self.config.spool_dir or self.config.disabled:
+            return None
+        from mixtrack._delivery.spool import Spool
+
+        spool = Spool(self.config.spool_dir, segment_bytes=self.config.spool_segment_bytes)
+        spool.max_bytes = self.config.spool_max_bytes
+        spool.fsync_policy = self.config.spool_fsync
+        return spool
 
     def _refuse(self, route: Route, record: bytes, cause: str, detail: str) -> None:
         """Books a message given up on before the queue (a processor dropped it)."""
@@ -211,12 +218,20 @@ class BaseClient(Calls, Generic[T]):
             self._circuit.probe_now(now)
         self._deadline.hurry(deadline, now=now, final=final)
 
+    def _budget(self, timeout: float | None) -> float:
+        """The seconds a close may take: ``timeout``, else ``config.shutdown_timeout``."""
+        return max(0.0, self.config.shutdown_timeout if timeout is None else timeout)
+
+    def _close_under_way(self) -> FlushResult:
+        """What a close returns when another one, still under way, outlasts its budget: the
+        books so far, what is pending counted as unsettled (the other close ends the window)."""
+        return self._closed_result or self._window.peek(self.stats())
+
     def _begin_close(self, timeout: float | None) -> tuple[float, Stats, Mark]:
         """Starts a close: the final deadline (what is left then is dropped), the counters at
         the call and the mark of everything queued so far."""
         self._state = State.CLOSING
-        budget = self.config.shutdown_timeout if timeout is None else timeout
-        deadline = time.monotonic() + max(0.0, budget)
+        deadline = time.monotonic() + self._budget(timeout)
         self._hurry(deadline, final=True)
         at_call = self.stats()
         return deadline, at_call, self._queue.begin_close()
@@ -236,9 +251,8 @@ class BaseClient(Calls, Generic[T]):
         # The child gets its own queue, delivery and connections; the parent's pending
         # messages stay the parent's to send, so each is delivered once.
         self._insert_ids.reseed()
-        store = self._queue.store
-        if store is not None:
-            store.forget_after_fork()  # the parent's spool files and lock stay the parent's
+        # the parent's spool files and lock stay the parent's
+        self._queue.backlog.forget_after_fork()
         closed = self._state is not State.OPEN or self._queue.closed
         self._forget_delivery()
         if self._own_transport:

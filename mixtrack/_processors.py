@@ -100,9 +100,6 @@ class MessageProcessors:
         self._leave_out = leave_out
         self._warnings = LogLimit()
 
-    def __bool__(self) -> bool:
-        return bool(self.processors)
-
     def __call__(self, route: Route, message: dict[str, Any]) -> bytes | None:
         """The record to queue, or None when the message is not to be sent (booked here)."""
         name = "before_send"

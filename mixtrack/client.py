@@ -106,12 +106,15 @@ class Client(BaseClient[Transport]):
         seconds and stops; what is left is counted as dropped (or, with ``spool_dir``, stays
         on disk for the next process). Returns a :class:`~mixtrack.FlushResult`, truthy when
         everything since the last ``flush()`` was accepted; later calls return the first
-        result. Idempotent and safe from any thread.
+        result. Idempotent and safe from any thread: a call made while another thread's
+        shutdown is under way waits for it at most ``timeout`` seconds too.
 
         >>> client.shutdown(timeout=2.0)  # doctest: +SKIP
         FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
         """
-        with self._closing:
+        if not self._closing.acquire(timeout=self._budget(timeout)):
+            return self._close_under_way()
+        try:
             if self._closed_result is not None:
                 return self._closed_result
             deadline, at_call, target = self._begin_close(timeout)
@@ -122,6 +125,8 @@ class Client(BaseClient[Transport]):
             dropped = self._queue.close()  # the threads end once their batch is booked
             self._worker.stop(deadline)
             return self._end_close(at_call, delivered, dropped)
+        finally:
+            self._closing.release()
 
     close = shutdown
 

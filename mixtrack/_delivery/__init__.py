@@ -10,8 +10,9 @@ At the call site (``track()`` and the other calls of :mod:`mixtrack._api`):
 Behind the call site:
 
 - :mod:`~mixtrack._delivery.lanes` and :mod:`~mixtrack._delivery.queue`: the record waits in
-  its endpoint's lane of the bounded queue (with :mod:`~mixtrack._delivery.spool`, on disk
-  too) until a batch is taken;
+  its endpoint's lane of the bounded queue until a batch is taken, kept meanwhile by the
+  queue's :mod:`~mixtrack._delivery.backlog` (in memory, or on disk in the
+  :mod:`~mixtrack._delivery.spool`) until it settles;
 - :mod:`~mixtrack._delivery.sender`: a batch is sent, split, retried or given up on, as a
   state machine without I/O; :mod:`~mixtrack._delivery.circuit` says when to try again
   (Mixpanel's backoff; one circuit per client admits the probes while the collector is down,

@@ -1,18 +1,17 @@
 """The values the queue is made of: a lane of records per endpoint, the batches taken from
-it, what a drop reports, and the store (the spool) a queue may keep its records in. Pure."""
+it and what a drop reports. Pure."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import Protocol
 
 import attrs
 
 from mixtrack._delivery.records import Records
 from mixtrack.protocol.routes import Route
 
-__all__ = ["Batch", "Drop", "Dropped", "Lane", "Mark", "Store", "subtract"]
+__all__ = ["Batch", "Drop", "Dropped", "Lane", "Mark", "subtract"]
 
 
 @attrs.frozen
@@ -31,29 +30,6 @@ class Drop:
 
 Dropped = list[Drop]
 Mark = Mapping[Route, int]  # per lane: the index a flush waits for
-
-
-class Store(Protocol):
-    """Where a queue keeps its records durably (the spool)."""
-
-    @property
-    def corrupt(self) -> int: ...
-
-    def has_room(self, size: int) -> bool: ...
-
-    def append(self, route: Route, record: bytes) -> None: ...
-
-    def read(self, route: Route, index: int, limit: int) -> list[bytes]: ...
-
-    def ack(self, route: Route, first: int, count: int) -> None: ...
-
-    def sealed_before(self, route: Route) -> int: ...
-
-    def before_send(self) -> None: ...
-
-    def close(self) -> None: ...
-
-    def forget_after_fork(self) -> None: ...
 
 
 @attrs.define(eq=False)
@@ -83,7 +59,6 @@ class Lane:
     count: int = 0
     appended: int = 0
     backlog: int = 0
-    nbytes: int = 0  # of the records in memory, not taken yet
     inflight: list[Batch] = attrs.Factory(list)
     #: for each chunk, when it started (the queue's count of messages then): the oldest
     #: chunk of all lanes is sent first
@@ -99,30 +74,49 @@ class Lane:
         """Appends a record; True when it filled a batch. (``track()``'s hot path: the
         filling chunk's count and size are kept here rather than asked of it.)"""
         size = len(record)
+        chunk, n = self.open, self.open_count
         sealed = False
-        if (
-            self.open is None
-            or self.open_count >= batch_size
-            or self.open_bytes + size + 1 > max_batch_bytes
-        ):
+        if chunk is None or n >= batch_size or self.open_bytes + size + 1 > max_batch_bytes:
             # a chunk cut short by max_batch_bytes is a whole batch too: say so at once
-            sealed = self.open is not None and self.open_count < batch_size
-            self.open = Records()
-            self.chunks.append(self.open)
+            sealed = chunk is not None and n < batch_size
+            chunk = self.open = Records()
+            self.chunks.append(chunk)
             self.started.append(order)
-            self.open_count = 0
-            self.open_bytes = 2
+            n, self.open_bytes = 0, 2
         # Records.append, inlined
-        data = self.open._data
-        if self.open_count:
+        data = chunk._data
+        if n:
             data += b","
         data += record
-        self.open._ends.append(len(data))
-        self.open_count += 1
+        chunk._ends.append(len(data))
+        self.open_count = n = n + 1
         self.open_bytes += size + 1
         self.count += 1
-        self.nbytes += size
-        return sealed or self.open_count >= batch_size
+        return sealed or n >= batch_size
+
+    def unsettled(self) -> list[tuple[Records, int, int]]:
+        """What has not settled, as ``(records, start, stop)`` slices: the batches in flight
+        (their parts not settled yet), then the records queued."""
+        parts = [
+            (batch.records, start, stop)
+            for batch in self.inflight
+            for start, stop in batch.remaining
+        ]
+        parts.extend(
+            (chunk, self.skip if n == 0 else 0, len(chunk)) for n, chunk in enumerate(self.chunks)
+        )
+        return parts
+
+    def clear(self) -> None:
+        """Lets go of every record in memory; batches in flight are abandoned (settling them
+        later books nothing)."""
+        for batch in self.inflight:
+            batch.abandoned = True
+        self.inflight.clear()
+        self.chunks.clear()
+        self.started.clear()
+        self.open = None
+        self.skip = self.count = 0
 
     def full(self, batch_size: int) -> bool:
         """A whole batch is ready: the first chunk is complete, or is the filling one and

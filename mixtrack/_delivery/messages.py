@@ -13,7 +13,7 @@ import enum
 import math
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from itertools import count
 from typing import Any
@@ -106,19 +106,25 @@ def check_insert_id(insert_id: object) -> str:
 class InsertIds:
     """Makes ``$insert_id`` values: a random per-process prefix and a counter.
 
-    Unique across processes (80 random bits a prefix) and ~4x cheaper than ``uuid4().hex``.
+    Unique across processes (80 random bits a prefix, 20 hex digits, then the count in decimal)
+    and ~5x cheaper than ``uuid4().hex``: ``next(ids.stream)`` runs no Python code at all.
     ``reseed()`` must run in a forked child, or parent and child would repeat each other.
+
+    >>> ids = InsertIds()
+    >>> first, second = ids(), next(ids.stream)
+    >>> first[:20] == second[:20] and (first[20:], second[20:])
+    ('1', '2')
     """
 
     def __init__(self) -> None:
+        self.stream: Iterator[str] = iter(())
         self.reseed()
 
     def reseed(self) -> None:
-        self._prefix = os.urandom(10).hex()
-        self._counter = count(1)
+        self.stream = map((os.urandom(10).hex() + "%d").__mod__, count(1))
 
     def __call__(self) -> str:
-        return f"{self._prefix}{next(self._counter):x}"
+        return next(self.stream)
 
 
 def encode_datetime(value: dt.datetime | dt.date) -> str:
@@ -238,15 +244,14 @@ def merge_properties(
     if type(properties) is not dict and not isinstance(properties, Mapping):
         raise ValidationError(f"{what} must be a dict, got {_kind(properties)}")
     for key, value in properties.items():
+        t = type(value)
         if type(key) is not str or not key:
             _check_key(key, None)
-        t = type(value)
-        if t is str:
-            if not value.isascii():
-                _encode_value(value, key, 1)  # refuses lone surrogates
-        elif not (t is int or t is bool or value is None or (t is float and _isfinite(value))):
-            value = _encode_value(value, key, 1)
-        target[key] = value
+        elif (t is str and value.isascii()) or t is int or t is bool or value is None:
+            target[key] = value
+            continue
+        # floats (finite?), non-ASCII text (lone surrogates?), dates, lists and objects
+        target[key] = value if t is float and _isfinite(value) else _encode_value(value, key, 1)
     if len(target) > MAX_PROPERTIES:
         raise ValidationError(
             f"{what} has {len(target)} entries; Mixpanel allows at most {MAX_PROPERTIES}"

@@ -6,11 +6,16 @@ dropped. ``pending`` is what has not settled yet (queued or in flight), so
 
 Messages are held as their serialized records, one lane per endpoint, joined batch by batch into one
 buffer (:class:`~mixtrack._delivery.records.Records`): a queued message costs its JSON and four
-bytes, and a batch's body is a single copy. The bounds count messages and the bytes of their
-records, queued and in flight together. A record's place is its *index* in its lane, so a batch is
-``(route, first index, records)`` and a flush waits until every lane has settled up to the index it
-had reached. With a :class:`Store` (the spool), every record is on disk before ``put`` returns,
-memory is a bounded window onto it, and settled batches are acknowledged to it.
+bytes, and a batch's body is a single copy. A record's place is its *index* in its lane, so a
+batch is ``(route, first index, records)`` and a flush waits until every lane has settled up to
+the index it had reached.
+
+Every record is added to the queue's :class:`~mixtrack._delivery.backlog.Backlog` before ``put``
+returns and acknowledged to it once settled; the backlog's bounds are the queue's bounds, and the
+overflow policy makes room in it. The lanes in memory are a window of at most
+``max_queue_events`` records and ``max_queue_bytes`` onto the backlog: with the in-memory
+backlog they hold every pending record; with the spool, what does not fit waits on disk
+(``Lane.backlog``) and is read back as batches settle.
 
 No I/O of its own and no threads here: the workers drive it through ``take`` and ``settle``.
 """
@@ -23,19 +28,23 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from mixtrack._config import Config
-from mixtrack._delivery.lanes import Batch, Drop, Dropped, Lane, Mark, Store, subtract
+from mixtrack._delivery.backlog import Backlog, MemoryBacklog
+from mixtrack._delivery.lanes import Batch, Drop, Dropped, Lane, Mark, subtract
 from mixtrack._delivery.stats import Stats
 from mixtrack.protocol.routes import ROUTES, Route
 
-__all__ = ["Batch", "Drop", "Dropped", "Mark", "MessageQueue", "Store"]
+__all__ = ["Batch", "Drop", "Dropped", "Mark", "MessageQueue"]
 
 
 class MessageQueue:
     """Bounded FIFO lanes, one per endpoint, with the delivery books. Thread-safe."""
 
-    def __init__(self, config: Config, store: Store | None = None) -> None:
+    def __init__(self, config: Config, backlog: Backlog | None = None) -> None:
         self.config = config
-        self.store = store
+        self.backlog: Backlog = backlog or MemoryBacklog(
+            config.max_queue_events, config.max_queue_bytes
+        )
+        self._add = self.backlog.add  # bound once: put() is track()'s hot path
         self.lock = threading.Lock()
         self.ready = threading.Condition(self.lock)  # the worker waits for work
         self.settled = threading.Condition(self.lock)  # flush() waits for progress
@@ -52,7 +61,7 @@ class MessageQueue:
         self._max_bytes = config.max_queue_bytes
         self.closing = False
         self.closed = False
-        self._memory = 0  # messages in memory: queued and in flight
+        self._memory = 0  # messages in the window (memory): queued and in flight
         self._memory_bytes = 0
         self._enqueued = self._sent = self._rejected = self._dropped = self._pending = 0
         self._retries = self._requests = self._bytes_sent = 0
@@ -66,37 +75,33 @@ class MessageQueue:
         ``on_drop`` and the drop log)."""
         size = len(record)
         dropped: Dropped | None = None
+        add = self._add
         with self.lock:
             self._enqueued += 1
             if self.closed:
                 return self._refuse(route, record, "client shut down")
-            lane = self._lanes[route]
-            if self.store is not None:
-                if not self.store.has_room(size):
-                    dropped = self._make_disk_room(size)
-                    if self.closed or not self.store.has_room(size):
-                        return [*dropped, *self._refuse(route, record, "spool full")]
-                try:
-                    self.store.append(route, record)
-                except OSError as exc:  # the disk filled or failed: counted, never raised
-                    return [*(dropped or []), *self._refuse(route, record, "spool error", str(exc))]
-                lane.appended += 1
-                self._pending += 1
-                if lane.backlog or self._memory_full(size):
-                    lane.backlog += 1
-                    if lane.backlog == self.config.batch_size:
-                        self._wake()
-                    return dropped
-            else:
-                if self._memory and (
-                    self._memory >= self._max_events or self._memory_bytes + size > self._max_bytes
-                ):
+            try:
+                if not add(route, record):
                     dropped = self._make_room(route, size)
-                    if self.closed or self._memory_full(size):
-                        return [*dropped, *self._refuse(route, record, "queue full")]
-                lane.appended += 1
-                self._pending += 1
-            self._memory += 1
+                    if self.closed or not add(route, record):
+                        return [*dropped, *self._refuse(route, record, self.backlog.full_cause)]
+            except OSError as exc:  # the disk filled or failed: counted, never raised
+                return [*(dropped or []), *self._refuse(route, record, "spool error", str(exc))]
+            lane = self._lanes[route]
+            lane.appended += 1
+            self._pending += 1
+            memory = self._memory
+            if lane.backlog or (
+                memory
+                and (memory >= self._max_events or self._memory_bytes + size > self._max_bytes)
+            ):
+                # the window is full: the record waits in the backlog (never with the
+                # in-memory one, whose bounds are the window's)
+                lane.backlog += 1
+                if lane.backlog == self._batch_size:
+                    self._wake()
+                return dropped
+            self._memory = memory + 1
             self._memory_bytes += size
             if lane.add(record, self._batch_size, self._max_batch_bytes, self._enqueued):
                 self._wake()
@@ -124,26 +129,53 @@ class MessageQueue:
         )
 
     def _make_room(self, route: Route, size: int) -> Dropped:
-        """Applies the overflow policy (block, or drop the oldest); returns what it dropped."""
-        dropped: Dropped = []
+        """Applies the overflow policy (block, or drop the oldest) until the backlog has
+        room for ``size`` bytes, the client closes or the policy gives up; returns what it
+        dropped."""
+        backlog = self.backlog
         if self.config.overflow == "block":
             deadline = time.monotonic() + self.config.block_timeout
-            while self._memory_full(size) and not self.closed:
+            while not backlog.has_room(size) and not self.closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self.settled.wait(remaining)
         elif self.config.overflow == "drop_oldest":
-            while not self.closed and self._memory_full(size):
-                lane = self._lanes[route]
-                if not lane.count:  # this endpoint has nothing queued: the fullest's oldest
-                    lane = max(self._lanes.values(), key=lambda lane: lane.count)
-                    if not lane.count:
-                        break  # everything pending is in flight
-                dropped.append(self._drop_oldest(lane))
+            return self._drop_oldest(route, size)
+        return []
+
+    def _drop_oldest(self, route: Route, size: int) -> Dropped:
+        """Drops the oldest queued records (never those in flight) until the backlog has room
+        for ``size`` bytes: of ``route``'s lane, else of the fullest; as many at once as the
+        backlog needs to free room (a spool segment is deleted whole)."""
+        backlog = self.backlog
+        dropped: Dropped = []
+        while not self.closed and not backlog.has_room(size):
+            self._refill()
+            candidates = {
+                name: (lane, run)
+                for name, lane in self._lanes.items()
+                if lane.count and (run := backlog.droppable(name, lane.head))
+            }
+            if not candidates:
+                break  # everything pending is in flight (or not droppable yet)
+            name = (
+                route
+                if route in candidates
+                else max(candidates, key=lambda name: candidates[name][0].count)
+            )
+            lane, run = candidates[name]
+            run = min(run, len(lane.chunks[0]) - lane.skip)
+            first, nbytes = lane.head, 0
+            for _ in range(run):
+                drop = self._drop_first(name, lane, backlog.full_cause)
+                nbytes += len(drop.record)
+                dropped.append(drop)
+            backlog.ack(name, first, run, nbytes)
         return dropped
 
-    def _drop_oldest(self, lane: Lane, cause: str = "queue full", *, ack: bool = True) -> Drop:
+    def _drop_first(self, route: Route, lane: Lane, cause: str) -> Drop:
+        """Drops ``lane``'s first queued record (the caller acknowledges it)."""
         chunk = lane.chunks[0]
         record = chunk[lane.skip]
         lane.skip += 1
@@ -153,12 +185,8 @@ class MessageQueue:
             lane.skip = 0
             if chunk is lane.open:
                 lane.open = None
-        route = next(r for r, other in self._lanes.items() if other is lane)
-        if self.store is not None and ack:
-            self.store.ack(route, lane.head, 1)
         lane.head += 1
         lane.count -= 1
-        lane.nbytes -= len(record)
         self._memory -= 1
         self._memory_bytes -= len(record)
         self._pending -= 1
@@ -166,42 +194,6 @@ class MessageQueue:
         self._drops[cause] = self._drops.get(cause, 0) + 1
         self.settled.notify_all()
         return Drop(route, record, cause)
-
-    def _make_disk_room(self, size: int) -> Dropped:
-        assert self.store is not None
-        if self.config.overflow == "block":
-            deadline = time.monotonic() + self.config.block_timeout
-            while not self.store.has_room(size) and not self.closed:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self.settled.wait(remaining)
-        elif self.config.overflow == "drop_oldest":
-            return self._drop_oldest_on_disk(size)
-        return []
-
-    def _drop_oldest_on_disk(self, size: int) -> Dropped:
-        """Drops the oldest queued records (never those in flight) until a segment can be
-        deleted and the new record fits; only records of segments already complete, so that
-        dropping always frees disk."""
-        store = self.store
-        assert store is not None
-        dropped: Dropped = []
-        while not store.has_room(size):
-            self._refill()
-            candidates = [
-                (route, lane)
-                for route, lane in self._lanes.items()
-                if lane.count and lane.head < store.sealed_before(route)
-            ]
-            if not candidates:
-                break
-            route, lane = max(candidates, key=lambda candidate: candidate[1].count)
-            run = min(len(lane.chunks[0]) - lane.skip, store.sealed_before(route) - lane.head)
-            first = lane.head
-            dropped.extend(self._drop_oldest(lane, "spool full", ack=False) for _ in range(run))
-            store.ack(route, first, run)
-        return dropped
 
     def request_flush(self) -> Mark:
         """Asks the worker to send partial batches now; returns the mark to wait for."""
@@ -260,17 +252,15 @@ class MessageQueue:
             self._next_tick = now + self.config.flush_interval
         batch = self._due_batch(partial_ok=tick or self.closing)
         if batch is not None:
-            if self.store is not None:
-                self.store.before_send()
+            self.backlog.before_send()
             return batch
         if self.closing and not any(lane.count or lane.backlog for lane in self._lanes.values()):
             return None
         return max(0.0, self._next_tick - now)
 
     def _refill(self) -> None:
-        """Reads records waiting on disk back into memory, in order, as the bounds allow."""
-        if self.store is None:
-            return
+        """Reads records waiting in the backlog back into memory, in order, as the window's
+        bounds allow."""
         for route, lane in self._lanes.items():
             while lane.backlog and not self._memory_full(0):
                 room = min(
@@ -278,7 +268,7 @@ class MessageQueue:
                     self.config.max_queue_events - self._memory,
                     lane.backlog,
                 )
-                records = self.store.read(route, lane.head + lane.count, room)
+                records = self.backlog.read(route, lane.head + lane.count, room)
                 if not records:
                     return
                 for record in records:
@@ -309,7 +299,6 @@ class MessageQueue:
         batch = Batch(route, lane.head - skip, records, [(skip, len(records))])
         lane.head += taken
         lane.count -= taken
-        lane.nbytes -= records.size(skip, len(records))
         lane.inflight.append(batch)
         return batch
 
@@ -354,13 +343,12 @@ class MessageQueue:
             self._memory -= count
             self._memory_bytes -= size
             batch.remaining = subtract(batch.remaining, start, stop)
-            if self.store is not None:
-                self.store.ack(batch.route, batch.first + start, count)
+            self.backlog.ack(batch.route, batch.first + start, count, size)
             if not batch.remaining:
                 self._lanes[batch.route].inflight.remove(batch)
             self.settled.notify_all()
-            if self.store is not None and any(lane.backlog for lane in self._lanes.values()):
-                self._wake()
+            if any(lane.backlog for lane in self._lanes.values()):
+                self._wake()  # the window has room again for records waiting in the backlog
             return True
 
     def record_request(self, body_bytes: int) -> None:
@@ -386,44 +374,30 @@ class MessageQueue:
             return mark
 
     def close(self) -> Dropped:
-        """Stops the queue. Without a store, what has not settled is booked as dropped and
-        returned; with one, it stays there (pending) for the next process."""
-        dropped: Dropped = []
+        """Stops the queue. What has not settled is booked as dropped and returned, unless
+        the backlog is durable (the spool): then it stays there, pending, for the next
+        process."""
         with self.lock:
             if self.closed:
-                return dropped
+                return []
             self.closed = True
             self._returned.clear()
-            for route, lane in self._lanes.items():
-                for batch in lane.inflight:
-                    batch.abandoned = True
-                    if self.store is None:
-                        for start, stop in batch.remaining:
-                            dropped.extend(
-                                Drop(route, record, "shutdown deadline")
-                                for record in batch.records.slice(start, stop)
-                            )
-                if self.store is None:
-                    for n, chunk in enumerate(lane.chunks):
-                        start = lane.skip if n == 0 else 0
-                        dropped.extend(
-                            Drop(route, record, "shutdown deadline")
-                            for record in chunk.slice(start, len(chunk))
-                        )
-                lane.inflight.clear()
-                lane.chunks.clear()
-                lane.started.clear()
-                lane.open = None
-                lane.skip = lane.count = lane.nbytes = 0
+            unsettled = [
+                Drop(route, record, "shutdown deadline")
+                for route, lane in self._lanes.items()
+                for records, start, stop in lane.unsettled()
+                for record in records.slice(start, stop)
+            ]
+            for lane in self._lanes.values():
+                lane.clear()
             self._memory = self._memory_bytes = 0
-            if self.store is None:
+            dropped = [] if self.backlog.durable else unsettled
+            self.backlog.close()
+            if dropped:
                 self._pending -= len(dropped)
                 self._dropped += len(dropped)
-                if dropped:
-                    cause = "shutdown deadline"
-                    self._drops[cause] = self._drops.get(cause, 0) + len(dropped)
-            else:
-                self.store.close()
+                cause = "shutdown deadline"
+                self._drops[cause] = self._drops.get(cause, 0) + len(dropped)
             self.ready.notify_all()
             self.settled.notify_all()
             if self.on_ready is not None:
@@ -446,6 +420,6 @@ class MessageQueue:
                 requests=self._requests,
                 bytes_sent=self._bytes_sent,
                 last_error=self._last_error,
-                spool_corrupt=self.store.corrupt if self.store is not None else 0,
+                spool_corrupt=self.backlog.corrupt,
                 drops=dict(self._drops),
             )

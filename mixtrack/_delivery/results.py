@@ -61,6 +61,19 @@ class FlushWindow:
         self._lock = threading.Lock()
         self._start = Stats()
 
+    def peek(self, now: Stats) -> FlushResult:
+        """What the window holds so far, without ending it (a close that did not wait for
+        another one still under way): what is pending now is unsettled."""
+        with self._lock:
+            start = self._start
+        return FlushResult(
+            sent=now.sent - start.sent,
+            rejected=now.rejected - start.rejected,
+            dropped=now.dropped - start.dropped,
+            pending=now.pending,
+            invalid=now.invalid - start.invalid,
+        )
+
     def close(self, at_call: Stats, at_return: Stats, *, settled: bool) -> FlushResult:
         """The result of the window ending now; the next window starts here."""
         with self._lock:

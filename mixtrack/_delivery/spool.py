@@ -121,7 +121,11 @@ class Segment:
 
 
 class Spool:
-    """This process's spool directory: appends, reads back, acknowledges, deletes."""
+    """This process's spool directory: appends, reads back, acknowledges, deletes. The
+    durable :class:`~mixtrack._delivery.backlog.Backlog` of a queue."""
+
+    durable = True
+    full_cause = "spool full"
 
     def __init__(
         self, root: str | os.PathLike[str], *, segment_bytes: int = 8 * 1024 * 1024
@@ -211,10 +215,21 @@ class Spool:
                 position += len(line)
         return out
 
-    # -- the queue's store ---------------------------------------------------------------
+    # -- the queue's backlog -------------------------------------------------------------
 
     def has_room(self, size: int) -> bool:
         return self.bytes + size + 16 <= self.max_bytes
+
+    def add(self, route: Route, record: bytes) -> bool:
+        if not self.has_room(len(record)):
+            return False
+        self.append(route, record)
+        return True
+
+    def droppable(self, route: Route, index: int) -> int:
+        """Records in complete segments only: acknowledging all of a segment deletes it, and
+        the segment being written stays until it is complete."""
+        return max(0, self.sealed_before(route) - index)
 
     def append(self, route: Route, record: bytes) -> None:
         """Writes one record; its index is the count of records appended to ``route``."""
@@ -303,7 +318,7 @@ class Spool:
             index = at
         return out
 
-    def ack(self, route: Route, first: int, count: int) -> None:
+    def ack(self, route: Route, first: int, count: int, nbytes: int = 0) -> None:
         """Records that ``count`` records from index ``first`` settled (one line per
         segment touched); deletes segments that are then done."""
         stop = first + count

@@ -45,8 +45,8 @@ class Stats:
     """A snapshot of a client's delivery counters. Always
     ``enqueued == sent + rejected + dropped + pending``.
 
-    >>> stats = client.stats()  # doctest: +SKIP
-    >>> stats.enqueued == stats.sent + stats.rejected + stats.dropped + stats.pending
+    >>> s = client.stats()  # doctest: +SKIP
+    >>> s.enqueued == s.sent + s.rejected + s.dropped + s.pending  # doctest: +SKIP
     True
     """
 

@@ -166,7 +166,8 @@ class AsyncClient(BaseClient[AsyncTransport]):
         """Delivers what is queued within ``timeout`` (default ``config.shutdown_timeout``)
         seconds and stops; what is left is counted as dropped. Returns a
         :class:`~mixtrack.FlushResult`, truthy when everything since the last ``flush()``
-        was accepted. Later calls return the first result.
+        was accepted. Later calls return the first result; a call made while another
+        ``aclose()`` is under way waits for it at most ``timeout`` seconds too.
 
         >>> await client.aclose(timeout=1.0)  # doctest: +SKIP
         FlushResult(sent=3, rejected=0, dropped=0, pending=0, invalid=0)
@@ -174,7 +175,10 @@ class AsyncClient(BaseClient[AsyncTransport]):
         if self._closed_result is not None:
             return self._closed_result
         if self._closing is not None:
-            return await asyncio.shield(self._closing)
+            try:
+                return await asyncio.wait_for(asyncio.shield(self._closing), self._budget(timeout))
+            except asyncio.TimeoutError:
+                return self._close_under_way()
         self._closing = asyncio.get_running_loop().create_future()
         try:
             result = await self._aclose(timeout)

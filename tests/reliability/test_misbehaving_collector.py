@@ -239,3 +239,54 @@ def test_warnings_name_the_cause_and_the_host_with_one_prefix(
     assert not [r for r in caplog.records if r.getMessage().startswith("mixtrack:")], [
         r.getMessage() for r in caplog.records
     ]
+
+
+# -- closes that overlap ----------------------------------------------------------------------
+
+
+def hang(route: str, messages: list[Any]) -> str:
+    return "hang"  # the sink holds the request until the test ends
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_close_keeps_its_own_budget_while_another_is_under_way(sink: Sink, kind: str) -> None:
+    """A collector that never answers: one close with a long budget is under way when a
+    second asks with a short one; the second returns in its own budget, unsettled, and the
+    first's result stands for both afterwards."""
+    sink.behaviour = hang
+
+    def check(second: mixtrack.FlushResult, waited: float, first: mixtrack.FlushResult) -> None:
+        assert waited < 1.0, waited  # not the first close's 2 s
+        assert not second and second.pending == 1 and second.dropped == 0, second
+        assert not first and first.dropped == 1 and first.pending == 0, first
+
+    if kind == "thread":
+        client = mixtrack.Client("tok", api_host=sink.url, **FAST)
+        client.track("user-1", "Stuck")
+        assert not client.flush(timeout=0.3)  # the request is in flight, held
+        results: list[mixtrack.FlushResult] = []
+        first = threading.Thread(target=lambda: results.append(client.shutdown(timeout=2.0)))
+        first.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        second = client.shutdown(timeout=0.2)
+        waited = time.monotonic() - started
+        first.join(10)
+        check(second, waited, results[0])
+        assert client.shutdown(timeout=0) is results[0]
+        return
+
+    async def main() -> None:
+        client = mixtrack.AsyncClient("tok", api_host=sink.url, **FAST)
+        client.track("user-1", "Stuck")
+        assert not await client.flush(timeout=0.3)
+        first = asyncio.create_task(client.aclose(timeout=2.0))
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        second = await client.aclose(timeout=0.2)
+        waited = time.monotonic() - started
+        result = await first
+        check(second, waited, result)
+        assert await client.aclose(timeout=0) is result
+
+    asyncio.run(main())
