@@ -65,34 +65,36 @@ class Lane:
     started: deque[int] = attrs.Factory(deque)
     open: Records | None = None  # the chunk still filling
     open_count: int = 0
-    open_bytes: int = 0
 
     def oldest_unsettled(self) -> int:
         return min((b.oldest() for b in self.inflight), default=self.head)
 
     def add(self, record: bytes, batch_size: int, max_batch_bytes: int, order: int) -> bool:
         """Appends a record; True when it filled a batch. (``track()``'s hot path: the
-        filling chunk's count and size are kept here rather than asked of it.)"""
-        size = len(record)
-        chunk, n = self.open, self.open_count
-        sealed = False
-        if chunk is None or n >= batch_size or self.open_bytes + size + 1 > max_batch_bytes:
-            # a chunk cut short by max_batch_bytes is a whole batch too: say so at once
-            sealed = chunk is not None and n < batch_size
-            chunk = self.open = Records()
-            self.chunks.append(chunk)
-            self.started.append(order)
-            n, self.open_bytes = 0, 2
-        # Records.append, inlined
-        data = chunk._data
-        if n:
-            data += b","
-        data += record
-        chunk._ends.append(len(data))
-        self.open_count = n = n + 1
-        self.open_bytes += size + 1
+        filling chunk's count is kept here rather than asked of it, and ``Records.append``
+        is inlined.)"""
+        chunk = self.open
+        if chunk is not None:
+            data = chunk._data
+            n = self.open_count
+            # the body would be [data,record]: its length stays within max_batch_bytes
+            if n < batch_size and len(data) + len(record) + 3 <= max_batch_bytes:
+                data += b","
+                data += record
+                chunk._ends.append(len(data))
+                self.open_count = n = n + 1
+                self.count += 1
+                return n >= batch_size
+        # a new chunk; one cut short by max_batch_bytes is a whole batch too: say so at once
+        sealed = chunk is not None and self.open_count < batch_size
+        chunk = self.open = Records()
+        self.chunks.append(chunk)
+        self.started.append(order)
+        chunk._data += record
+        chunk._ends.append(len(record))
+        self.open_count = 1
         self.count += 1
-        return sealed or n >= batch_size
+        return sealed or batch_size <= 1
 
     def unsettled(self) -> list[tuple[Records, int, int]]:
         """What has not settled, as ``(records, start, stop)`` slices: the batches in flight

@@ -232,6 +232,10 @@ def _check_key(key: object, parent: str | None) -> str:
     return key
 
 
+#: the types whose values are sent as they are, unchecked
+_PLAIN = frozenset({int, bool, type(None)})
+
+
 def merge_properties(
     target: dict[str, Any], properties: Mapping[str, Any], *, what: str = "properties"
 ) -> None:
@@ -247,7 +251,7 @@ def merge_properties(
         t = type(value)
         if type(key) is not str or not key:
             _check_key(key, None)
-        elif (t is str and value.isascii()) or t is int or t is bool or value is None:
+        elif t in _PLAIN or (t is str and value.isascii()):
             target[key] = value
             continue
         # floats (finite?), non-ASCII text (lone surrogates?), dates, lists and objects

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mixtrack import Config
 from mixtrack._delivery.backlog import MemoryBacklog
-from mixtrack._delivery.lanes import Batch
+from mixtrack._delivery.lanes import Batch, Lane
 from mixtrack._delivery.queue import MessageQueue
 from mixtrack._delivery.spool import Spool
 
@@ -123,3 +123,16 @@ def test_a_full_in_memory_backlog_refuses_under_the_other_policies(overflow: str
     assert results[:3] == [None, None, None]
     assert [[drop.record for drop in r or []] for r in results[3:]] == [[b'{"n":3}'], [b'{"n":4}']]
     assert queue.stats().pending == 3 and queue.stats().drops == {"queue full": 2}
+
+
+def test_a_batch_body_fills_up_to_max_batch_bytes_exactly() -> None:
+    """Three 10-byte records make a 34-byte body ``[r,r,r]``: with max_batch_bytes=34 they
+    are one batch; the fourth starts the next, and the full one is due at once."""
+    lane = Lane()
+    record = b'{"n":"01"}'
+    assert len(record) == 10
+    filled = [lane.add(record, 100, 34, n) for n in range(4)]
+    assert filled == [False, False, False, True]  # the fourth sealed the first chunk
+    first, second = lane.chunks
+    assert len(first) == 3 and len(first.body(0, 3)) == 34
+    assert len(second) == 1 and lane.count == 4
