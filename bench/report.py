@@ -159,6 +159,11 @@ def targets(summary: dict[str, Any], exit_budget: float) -> list[dict[str, Any]]
 
     checks = [
         ("track() median ≤ 5 µs", mine("latency_median"), lambda v: v <= 5),
+        (
+            "track() median ≤ 0.4x best peer's (peer's over mixtrack's ≥ 2.5)",
+            ratio("latency_median"),
+            lambda v: v >= 2.5,
+        ),
         ("track() p99 ≤ 50 µs", mine("latency_p99"), lambda v: v <= 50),
         ("track() median with spool ≤ 15 µs", mine("latency_median_spool"), lambda v: v <= 15),
         ("end-to-end ≥ 50,000 ev/s", mine("throughput"), lambda v: v >= 50_000),
