@@ -225,7 +225,9 @@ class BaseClient(Calls, Generic[T]):
     def _close_under_way(self) -> FlushResult:
         """What a close returns when another one, still under way, outlasts its budget: the
         books so far, what is pending counted as unsettled (the other close ends the window)."""
-        return self._closed_result or self._window.peek(self.stats())
+        if self._closed_result is not None:  # it ended meanwhile (its result may be falsy)
+            return self._closed_result
+        return self._window.peek(self.stats())
 
     def _begin_close(self, timeout: float | None) -> tuple[float, Stats, Mark]:
         """Starts a close: the final deadline (what is left then is dropped), the counters at

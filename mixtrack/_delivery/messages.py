@@ -111,7 +111,7 @@ class InsertIds:
     ``reseed()`` must run in a forked child, or parent and child would repeat each other.
 
     >>> ids = InsertIds()
-    >>> first, second = ids(), next(ids.stream)
+    >>> first, second = next(ids.stream), next(ids.stream)
     >>> first[:20] == second[:20] and (first[20:], second[20:])
     ('1', '2')
     """
@@ -122,9 +122,6 @@ class InsertIds:
 
     def reseed(self) -> None:
         self.stream = map((os.urandom(10).hex() + "%d").__mod__, count(1))
-
-    def __call__(self) -> str:
-        return next(self.stream)
 
 
 def encode_datetime(value: dt.datetime | dt.date) -> str:

@@ -114,9 +114,13 @@ class MessageQueue:
             return self._refuse(route, record, cause, detail)
 
     def _refuse(self, route: Route, record: bytes, cause: str, detail: str = "") -> Dropped:
-        self._dropped += 1
-        self._drops[cause] = self._drops.get(cause, 0) + 1
+        self._count_drops(cause, 1)
         return [Drop(route, record, cause, detail)]
+
+    def _count_drops(self, cause: str, count: int) -> None:
+        """Books ``count`` messages dropped for ``cause`` (in ``dropped`` and ``drops``)."""
+        self._dropped += count
+        self._drops[cause] = self._drops.get(cause, 0) + count
 
     def _wake(self) -> None:
         self.ready.notify()
@@ -190,8 +194,7 @@ class MessageQueue:
         self._memory -= 1
         self._memory_bytes -= len(record)
         self._pending -= 1
-        self._dropped += 1
-        self._drops[cause] = self._drops.get(cause, 0) + 1
+        self._count_drops(cause, 1)
         self.settled.notify_all()
         return Drop(route, record, cause)
 
@@ -336,9 +339,8 @@ class MessageQueue:
                 return False
             self._sent += sent
             self._rejected += rejected
-            self._dropped += dropped
             if dropped:
-                self._drops[cause] = self._drops.get(cause, 0) + dropped
+                self._count_drops(cause, dropped)
             self._pending -= count
             self._memory -= count
             self._memory_bytes -= size
@@ -382,22 +384,24 @@ class MessageQueue:
                 return []
             self.closed = True
             self._returned.clear()
-            unsettled = [
-                Drop(route, record, "shutdown deadline")
-                for route, lane in self._lanes.items()
-                for records, start, stop in lane.unsettled()
-                for record in records.slice(start, stop)
-            ]
+            cause = "shutdown deadline"
+            dropped = (
+                []  # a durable backlog keeps them
+                if self.backlog.durable
+                else [
+                    Drop(route, record, cause)
+                    for route, lane in self._lanes.items()
+                    for records, start, stop in lane.unsettled()
+                    for record in records.slice(start, stop)
+                ]
+            )
             for lane in self._lanes.values():
                 lane.clear()
             self._memory = self._memory_bytes = 0
-            dropped = [] if self.backlog.durable else unsettled
             self.backlog.close()
             if dropped:
                 self._pending -= len(dropped)
-                self._dropped += len(dropped)
-                cause = "shutdown deadline"
-                self._drops[cause] = self._drops.get(cause, 0) + len(dropped)
+                self._count_drops(cause, len(dropped))
             self.ready.notify_all()
             self.settled.notify_all()
             if self.on_ready is not None:

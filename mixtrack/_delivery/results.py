@@ -66,13 +66,7 @@ class FlushWindow:
         another one still under way): what is pending now is unsettled."""
         with self._lock:
             start = self._start
-        return FlushResult(
-            sent=now.sent - start.sent,
-            rejected=now.rejected - start.rejected,
-            dropped=now.dropped - start.dropped,
-            pending=now.pending,
-            invalid=now.invalid - start.invalid,
-        )
+        return _between(start, now, now.pending)
 
     def close(self, at_call: Stats, at_return: Stats, *, settled: bool) -> FlushResult:
         """The result of the window ending now; the next window starts here."""
@@ -84,10 +78,15 @@ class FlushWindow:
             # what arrived after the call is not this window's, and is taken as unsettled
             late = at_return.enqueued - at_call.enqueued
             pending = max(at_return.pending - late, 1 if at_return.pending else 0)
-        return FlushResult(
-            sent=at_return.sent - start.sent,
-            rejected=at_return.rejected - start.rejected,
-            dropped=at_return.dropped - start.dropped,
-            pending=pending,
-            invalid=at_return.invalid - start.invalid,
-        )
+        return _between(start, at_return, pending)
+
+
+def _between(start: Stats, end: Stats, pending: int) -> FlushResult:
+    """What settled from ``start`` to ``end``, with ``pending`` left unsettled."""
+    return FlushResult(
+        sent=end.sent - start.sent,
+        rejected=end.rejected - start.rejected,
+        dropped=end.dropped - start.dropped,
+        pending=pending,
+        invalid=end.invalid - start.invalid,
+    )

@@ -290,3 +290,18 @@ def test_a_close_keeps_its_own_budget_while_another_is_under_way(sink: Sink, kin
         assert await client.aclose(timeout=0) is result
 
     asyncio.run(main())
+
+
+def test_a_close_that_gives_up_waiting_returns_the_other_close_s_result_even_when_falsy() -> None:
+    """The other close ended just as this one gave up waiting: its result stands, though it
+    is falsy (something was dropped), rather than a fresh look at the books."""
+    client = mixtrack.Client("tok", api_host="http://127.0.0.1:9", **FAST)
+    try:
+        ended = mixtrack.FlushResult(sent=0, rejected=0, dropped=1, pending=0, invalid=0)
+        assert not ended
+        with client._closing:  # another thread's close, under way
+            client._closed_result = ended  # and ending as this one gives up
+            assert client.shutdown(timeout=0.05) is ended
+    finally:
+        client._closed_result = None
+        client.shutdown(timeout=0)
