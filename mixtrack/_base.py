@@ -145,6 +145,7 @@ class BaseClient(Calls, Generic[T]):
         self._window = FlushWindow()  # a forked child's books start from zero
         self._queue = MessageQueue(self.config, self._new_backlog())
         self._report_drops.last_error = self._queue.last_error
+        self._queue.on_drops = self._report_drops
         self._circuit = Circuit(Backoff.of(self.config))
         self._deadline = Deadline()
         self._delivery = Delivery(
@@ -209,6 +210,11 @@ class BaseClient(Calls, Generic[T]):
             self._kick()
             self._hurry(deadline, final=False)
         return deadline, at_call, mark
+
+    def _end_flush(self, deadline: float, at_call: Stats, settled: bool) -> FlushResult:
+        """Ends a flush: its deadline stops cutting retry waits; its result."""
+        self._deadline.done(deadline)
+        return self._result(at_call, settled)
 
     def _hurry(self, deadline: float, *, final: bool) -> None:
         """Delivery is wanted before ``deadline``: a probe at once if the collector is

@@ -10,12 +10,21 @@ bytes, and a batch's body is a single copy. A record's place is its *index* in i
 batch is ``(route, first index, records)`` and a flush waits until every lane has settled up to
 the index it had reached.
 
-Every record is added to the queue's :class:`~mixtrack._delivery.backlog.Backlog` before ``put``
-returns and acknowledged to it once settled; the backlog's bounds are the queue's bounds, and the
-overflow policy makes room in it. The lanes in memory are a window of at most
+Every record is added to the queue's :class:`~mixtrack._delivery.backlog.Backlog` and acknowledged
+to it once settled; the backlog's bounds are the queue's bounds, and the overflow policy makes room
+in it. The lanes in memory are a window of at most
 ``max_queue_events`` records and ``max_queue_bytes`` onto the backlog: with the in-memory
 backlog they hold every pending record; with the spool, what does not fit waits on disk
 (``Lane.backlog``) and is read back as batches settle.
+
+``put`` is ``track()``'s hot path, so most records do not take the lock: they join an *inbox*
+(a deque, whose append is atomic) and are moved into the lanes and the books, in call order, by
+the caller that fills it or by whichever entry point next takes the lock (``take``, ``stats``, a
+flush, ``close``). The inbox takes only as many records as surely fit in the queue and in every
+lane's filling batch (``_retune``), so the overflow policy meets a record on its caller's thread
+(a drop met by another entry point, which only callers racing each other allow, is reported by
+the worker's next ``take``) and a full batch is still sent at once. A spool, whose ``add`` does
+I/O, and ``overflow="block"``, which waits, put every record under the lock.
 
 No I/O of its own and no threads here: the workers drive it through ``take`` and ``settle``.
 """
@@ -35,6 +44,9 @@ from mixtrack.protocol.routes import ROUTES, Route
 
 __all__ = ["Batch", "Drop", "Dropped", "Mark", "MessageQueue"]
 
+#: The most records the inbox gathers before a caller moves them into the lanes.
+INBOX_MAX = 256
+
 
 class MessageQueue:
     """Bounded FIFO lanes, one per endpoint, with the delivery books. Thread-safe."""
@@ -51,6 +63,10 @@ class MessageQueue:
         #: Called (under the lock, so it must not block) when a batch is ready: the
         #: asyncio worker's wake-up, since it cannot wait on ``ready``.
         self.on_ready: Callable[[], None] | None = None
+        #: Called (outside the lock) with what a drain by the worker, a flush or ``stats``
+        #: dropped; a caller's own drain returns its drops from ``put``.
+        self.on_drops: Callable[[Dropped], None] | None = None
+        self._late: Dropped = []
         self._lanes: dict[Route, Lane] = {route: Lane() for route in ROUTES}
         self._returned: deque[Batch] = deque()
         self._flush_mark: dict[Route, int] = dict.fromkeys(ROUTES, 0)
@@ -67,44 +83,111 @@ class MessageQueue:
         self._retries = self._requests = self._bytes_sent = 0
         self._drops: dict[str, int] = {}
         self._last_error: str | None = None
+        # records put without the lock, waiting to join their lanes (see put and _retune)
+        self._inbox: deque[tuple[Route, bytes]] = deque()
+        self._inbox_on = not self.backlog.durable and config.overflow != "block"
+        self._inbox_count, self._inbox_size = 1, -1
+        self._retune()
 
     # -- callers -------------------------------------------------------------------------
 
     def put(self, route: Route, record: bytes) -> Dropped | None:
         """Queues one record; returns what was dropped to make room or refused (for
-        ``on_drop`` and the drop log)."""
+        ``on_drop`` and the drop log).
+
+        ``track()``'s hot path. Most records only join the inbox, without the lock: as many
+        as :meth:`_retune` found surely fit in the queue without a drop and without filling a
+        batch. The caller that fills the inbox (or finds the queue closed) moves it into the
+        lanes under the lock; so does every other entry point before it looks at the lanes.
+        """
+        if len(record) <= self._inbox_size:
+            inbox = self._inbox
+            inbox.append((route, record))
+            # closed is read after the append: close() empties the inbox once more after
+            # setting it, so each record is either booked by close() or refused here
+            if len(inbox) < self._inbox_count and not self.closed:
+                return None
+            with self.lock:
+                return self._drain()
+        with self.lock:
+            dropped = self._drain()
+            more = self._put(route, record)
+            self._retune()
+        if dropped and more:
+            return [*dropped, *more]
+        return dropped or more
+
+    def _drain(self) -> Dropped | None:
+        """Moves the inbox into the lanes (under the lock), in the order of the calls."""
+        inbox = self._inbox
+        if not inbox:
+            return None
+        dropped: Dropped = []
+        take, put = inbox.popleft, self._put
+        for _ in range(len(inbox)):  # what others append meanwhile waits for the next drain
+            more = put(*take())
+            if more:
+                dropped.extend(more)
+        self._retune()
+        return dropped or None
+
+    def _retune(self) -> None:
+        """Sets how many records the inbox may gather, and how big each may be, before a
+        caller takes the lock: no more than surely fit in the queue (so the overflow policy
+        is applied by the caller that meets it) and than a lane's filling batch still takes
+        (so a full batch is sent at once). With a durable backlog, or ``overflow="block"``,
+        every record is put under the lock: adding may fail or wait."""
+        if not self._inbox_on:
+            return
+        count = min(INBOX_MAX, self._max_events - self._memory)
+        room = self._max_bytes - self._memory_bytes
+        for lane in self._lanes.values():
+            chunk = lane.open
+            if chunk is None:
+                count = min(count, self._batch_size)
+                room = min(room, self._max_batch_bytes)
+            else:
+                count = min(count, self._batch_size - lane.open_count)
+                room = min(room, self._max_batch_bytes - len(chunk._data))
+        if count < 2:
+            self._inbox_count, self._inbox_size = 1, -1
+            return
+        self._inbox_count = count
+        # each record adds at most its length and a comma to a batch's body ("[...]")
+        self._inbox_size = (room - 2) // count - 1
+
+    def _put(self, route: Route, record: bytes) -> Dropped | None:
+        """``put`` under the lock: the record joins the backlog and its lane's window."""
         size = len(record)
         dropped: Dropped | None = None
         add = self._add
-        with self.lock:
-            self._enqueued += 1
-            if self.closed:
-                return self._refuse(route, record, "client shut down")
-            try:
-                if not add(route, record):
-                    dropped = self._make_room(route, size)
-                    if self.closed or not add(route, record):
-                        return [*dropped, *self._refuse(route, record, self.backlog.full_cause)]
-            except OSError as exc:  # the disk filled or failed: counted, never raised
-                return [*(dropped or []), *self._refuse(route, record, "spool error", str(exc))]
-            lane = self._lanes[route]
-            lane.appended += 1
-            self._pending += 1
-            memory = self._memory
-            if lane.backlog or (
-                memory
-                and (memory >= self._max_events or self._memory_bytes + size > self._max_bytes)
-            ):
-                # the window is full: the record waits in the backlog (never with the
-                # in-memory one, whose bounds are the window's)
-                lane.backlog += 1
-                if lane.backlog == self._batch_size:
-                    self._wake()
-                return dropped
-            self._memory = memory + 1
-            self._memory_bytes += size
-            if lane.add(record, self._batch_size, self._max_batch_bytes, self._enqueued):
+        self._enqueued += 1
+        if self.closed:
+            return self._refuse(route, record, "client shut down")
+        try:
+            if not add(route, record):
+                dropped = self._make_room(route, size)
+                if self.closed or not add(route, record):
+                    return [*dropped, *self._refuse(route, record, self.backlog.full_cause)]
+        except OSError as exc:  # the disk filled or failed: counted, never raised
+            return [*(dropped or []), *self._refuse(route, record, "spool error", str(exc))]
+        lane = self._lanes[route]
+        lane.appended += 1
+        self._pending += 1
+        memory = self._memory
+        if lane.backlog or (
+            memory and (memory >= self._max_events or self._memory_bytes + size > self._max_bytes)
+        ):
+            # the window is full: the record waits in the backlog (never with the
+            # in-memory one, whose bounds are the window's)
+            lane.backlog += 1
+            if lane.backlog == self._batch_size:
                 self._wake()
+            return dropped
+        self._memory = memory + 1
+        self._memory_bytes += size
+        if lane.add(record, self._batch_size, self._max_batch_bytes, self._enqueued):
+            self._wake()
         return dropped
 
     def refuse(self, route: Route, record: bytes, cause: str, detail: str = "") -> Dropped:
@@ -201,6 +284,7 @@ class MessageQueue:
     def request_flush(self) -> Mark:
         """Asks the worker to send partial batches now; returns the mark to wait for."""
         with self.lock:
+            self._drain_late()
             mark = {route: lane.appended for route, lane in self._lanes.items()}
             self._flush_mark = mark
             self.ready.notify_all()
@@ -234,18 +318,43 @@ class MessageQueue:
             while True:
                 due = self._take_locked()
                 if not isinstance(due, float):
-                    return due
+                    break
                 self.ready.wait(due)
+            late = self._pop_late()
+        if late:
+            self._report_late(late)
+        return due
 
     def take_nowait(self) -> Batch | float | None:
         """``take`` for an event loop: a batch, else the seconds until one may be due (wait
         that long or until ``on_ready``), or None when the queue is closed and empty."""
         with self.lock:
-            return self._take_locked()
+            due = self._take_locked()
+            late = self._pop_late()
+        if late:
+            self._report_late(late)
+        return due
+
+    def _drain_late(self) -> None:
+        """Empties the inbox for an entry point other than ``put``: what that drops is
+        reported by the worker's next ``take``."""
+        dropped = self._drain()
+        if dropped:
+            self._late.extend(dropped)
+            self._wake()
+
+    def _pop_late(self) -> Dropped:
+        late, self._late = self._late, []
+        return late
+
+    def _report_late(self, late: Dropped) -> None:
+        if self.on_drops is not None:
+            self.on_drops(late)
 
     def _take_locked(self) -> Batch | float | None:
         if self.closed:
             return None
+        self._drain_late()
         if self._returned:
             return self._returned.popleft()
         self._refill()
@@ -303,6 +412,7 @@ class MessageQueue:
         lane.head += taken
         lane.count -= taken
         lane.inflight.append(batch)
+        self._retune()  # the lane's next batch starts empty
         return batch
 
     def give_back(self, batch: Batch, parts: Iterable[tuple[int, int]]) -> None:
@@ -348,6 +458,7 @@ class MessageQueue:
             self.backlog.ack(batch.route, batch.first + start, count, size)
             if not batch.remaining:
                 self._lanes[batch.route].inflight.remove(batch)
+            self._retune()  # the queue has room again
             self.settled.notify_all()
             if any(lane.backlog for lane in self._lanes.values()):
                 self._wake()  # the window has room again for records waiting in the backlog
@@ -367,6 +478,7 @@ class MessageQueue:
 
     def begin_close(self) -> Mark:
         with self.lock:
+            self._drain_late()
             self.closing = True
             mark = {route: lane.appended for route, lane in self._lanes.items()}
             self._flush_mark = mark
@@ -382,7 +494,14 @@ class MessageQueue:
         with self.lock:
             if self.closed:
                 return []
+            late = [*self._pop_late(), *(self._drain() or [])]
             self.closed = True
+            # a put that appended after that drain and before closed was set has not seen
+            # it: its record is booked here (one that sees it refuses its record itself)
+            inbox = self._inbox
+            stranded = [inbox.popleft() for _ in range(len(inbox))]
+            self._enqueued += len(stranded)
+            self._pending += len(stranded)
             self._returned.clear()
             cause = "shutdown deadline"
             dropped = (
@@ -395,6 +514,7 @@ class MessageQueue:
                     for record in records.slice(start, stop)
                 ]
             )
+            dropped.extend(Drop(route, record, cause) for route, record in stranded)
             for lane in self._lanes.values():
                 lane.clear()
             self._memory = self._memory_bytes = 0
@@ -406,7 +526,7 @@ class MessageQueue:
             self.settled.notify_all()
             if self.on_ready is not None:
                 self.on_ready()
-        return dropped
+        return [*late, *dropped]
 
     def last_error(self) -> str | None:
         """The latest delivery problem, for humans (None when there has been none)."""
@@ -414,6 +534,7 @@ class MessageQueue:
 
     def stats(self) -> Stats:
         with self.lock:
+            self._drain_late()
             return Stats(
                 enqueued=self._enqueued,
                 sent=self._sent,
