@@ -88,7 +88,7 @@ class Client(BaseClient[Transport]):
         ...     print(client.flush().rejected)
         """
         deadline, at_call, mark = self._begin_flush(timeout)
-        return self._result(at_call, self._queue.wait_settled(mark, deadline))
+        return self._end_flush(deadline, at_call, self._queue.wait_settled(mark, deadline))
 
     def flush_after(self, timeout: float = 5.0) -> FlushAfter:
         """A decorator and context manager that flushes when the wrapped code returns or

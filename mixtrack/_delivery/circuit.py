@@ -163,13 +163,19 @@ class Circuit(_Listeners):
 
 
 class Deadline(_Listeners):
-    """How soon attempts must happen: the earliest flush or shutdown deadline of a client.
-    Every wait is cut so that a last attempt happens before it; a ``final`` one (shutdown)
-    drops what is left then. Listeners are called when a deadline comes. Thread-safe.
+    """How soon attempts must happen: the earliest deadline of the flushes under way, or of
+    shutdown. Every wait is cut so that a last attempt happens before it; a ``final`` one
+    (shutdown) drops what is left then. A flush that has returned no longer counts, so a
+    later outage is probed one request at a time. Listeners are called when a deadline comes.
+    Thread-safe.
 
     >>> deadline = Deadline()
     >>> deadline.hurry(10.0, now=0.0); deadline.until, deadline.budget
     (10.0, 10.0)
+    >>> deadline.hurry(5.0, now=1.0); deadline.until, deadline.budget
+    (5.0, 4.0)
+    >>> deadline.done(5.0); deadline.until
+    10.0
     >>> deadline.relax(now=11.0); deadline.until is None
     True
     """
@@ -181,6 +187,7 @@ class Deadline(_Listeners):
         self.final = False
         #: the length of the budget ``until`` ends (for the time kept for a last attempt)
         self.budget = 0.0
+        self._flushes: list[tuple[float, float]] = []  # (until, budget) of each under way
 
     def hurry(self, until: float, *, now: float, final: bool = False) -> None:
         """A flush or shutdown waits until ``until``; ``final`` (shutdown) drops what is
@@ -189,16 +196,34 @@ class Deadline(_Listeners):
             if self.final:
                 return
             if final:
-                self.until, self.final = until, True
-            elif self.until is None or self.until <= now or until < self.until:
-                self.until = until
+                self.until, self.final, self.budget = until, True, until - now
             else:
-                return
-            self.budget = until - now
+                self._flushes = [flush for flush in self._flushes if flush[0] > now]
+                self._flushes.append((until, until - now))
+                if not self._earliest():
+                    return
         self._notify()
 
-    def relax(self, now: float) -> None:
-        """Forgets a flush deadline that has passed (shutdown's stays)."""
+    def done(self, until: float) -> None:
+        """The flush that waited until ``until`` has returned."""
         with self._lock:
-            if not self.final and self.until is not None and self.until <= now:
-                self.until = None
+            for n, (flush_until, _) in enumerate(self._flushes):
+                if flush_until == until:
+                    del self._flushes[n]
+                    break
+            self._earliest()
+
+    def relax(self, now: float) -> None:
+        """Forgets the flush deadlines that have passed (shutdown's stays)."""
+        with self._lock:
+            self._flushes = [flush for flush in self._flushes if flush[0] > now]
+            self._earliest()
+
+    def _earliest(self) -> bool:
+        """Sets ``until`` to the earliest flush deadline; True when it changed."""
+        if self.final:
+            return False
+        until, budget = min(self._flushes, default=(None, 0.0))
+        changed = until != self.until
+        self.until, self.budget = until, budget
+        return changed

@@ -131,8 +131,12 @@ class AsyncClient(BaseClient[AsyncTransport]):
         worker = None if self.config.disabled else self._bind()
         if worker is not None:
             worker.poke()
-        settled = await self._wait_settled(mark, deadline, worker)
-        return self._result(at_call, settled)
+        try:
+            settled = await self._wait_settled(mark, deadline, worker)
+        except BaseException:  # cancelled: the deadline stops cutting waits all the same
+            self._deadline.done(deadline)
+            raise
+        return self._end_flush(deadline, at_call, settled)
 
     async def _wait_settled(self, target: Mark, deadline: float, worker: LoopWorker | None) -> bool:
         queue = self._queue

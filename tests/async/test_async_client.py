@@ -301,3 +301,20 @@ def test_profiles_and_groups_go_to_their_endpoints() -> None:
 def test_blocking_overflow_is_refused() -> None:
     with pytest.raises(mixtrack.ConfigError, match="block"):
         mixtrack.AsyncClient("tok", overflow="block")
+
+
+def test_a_flush_that_returned_or_was_cancelled_stops_cutting_retry_waits() -> None:
+    recorder = Recorder(lambda number, batch: httpx.Response(503, text="down"))
+
+    async def main() -> None:
+        client = client_on(recorder, backoff_initial=5.0, max_backoff=5.0)
+        client.track("user-42", "Signed up")
+        assert not await client.flush(timeout=0.3)
+        assert client._deadline.until is None
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(client.flush(timeout=30), 0.2)
+        # otherwise every batch would be sent past the circuit 7.5 s from now
+        assert client._deadline.until is None
+        await client.aclose(0.1)
+
+    asyncio.run(main())
