@@ -46,3 +46,19 @@ def test_quick_bench_writes_the_summary(tmp_path):
     assert median["mixtrack_vs_best_peer"] > 0
     assert any(t["target"].startswith("track() median") for t in doc["targets"])
     assert output.with_suffix(".md").read_text().startswith("| metric |")
+
+
+def test_latency_rounds_keep_each_librarys_middle_round_and_surface_a_failed_one():
+    from bench.__main__ import middle
+
+    rounds = [
+        {"status": "ok", "median_us": 5.4, "p99_us": 13.7},
+        {"status": "ok", "median_us": 3.4, "p99_us": 12.1},
+        {"status": "ok", "median_us": 3.3, "p99_us": 10.8},
+    ]
+    kept = middle(rounds)
+    assert (kept["median_us"], kept["p99_us"]) == (3.4, 12.1)  # one round's figures, whole
+    assert kept["round_medians_us"] == [5.4, 3.4, 3.3]
+    failed = {"status": "blocked", "after_s": 60}
+    assert middle([rounds[0], failed, rounds[2]]) is failed
+    assert middle([rounds[0]]) is rounds[0]
