@@ -202,7 +202,8 @@ class BaseClient(Calls, Generic[T]):
 
     def _begin_flush(self, timeout: float) -> tuple[float, Stats, Mark]:
         """Starts a flush: its deadline, the counters at the call, the mark to wait for.
-        Retry waits are cut so that a last attempt happens before the deadline."""
+        Retry waits are cut so that a last attempt happens before the deadline, until the
+        flush hands it to ``self._deadline.done`` as it returns or is interrupted."""
         deadline = time.monotonic() + timeout
         at_call = self.stats()
         mark = self._queue.request_flush()
@@ -210,11 +211,6 @@ class BaseClient(Calls, Generic[T]):
             self._kick()
             self._hurry(deadline, final=False)
         return deadline, at_call, mark
-
-    def _end_flush(self, deadline: float, at_call: Stats, settled: bool) -> FlushResult:
-        """Ends a flush: its deadline stops cutting retry waits; its result."""
-        self._deadline.done(deadline)
-        return self._result(at_call, settled)
 
     def _hurry(self, deadline: float, *, final: bool) -> None:
         """Delivery is wanted before ``deadline``: a probe at once if the collector is

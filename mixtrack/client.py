@@ -88,7 +88,11 @@ class Client(BaseClient[Transport]):
         ...     print(client.flush().rejected)
         """
         deadline, at_call, mark = self._begin_flush(timeout)
-        return self._end_flush(deadline, at_call, self._queue.wait_settled(mark, deadline))
+        try:
+            settled = self._queue.wait_settled(mark, deadline)
+        finally:  # returned or interrupted, the flush's deadline stops cutting retry waits
+            self._deadline.done(deadline)
+        return self._result(at_call, settled)
 
     def flush_after(self, timeout: float = 5.0) -> FlushAfter:
         """A decorator and context manager that flushes when the wrapped code returns or

@@ -321,8 +321,7 @@ class MessageQueue:
                     break
                 self.ready.wait(due)
             late = self._pop_late()
-        if late:
-            self._report_late(late)
+        self._report_late(late)
         return due
 
     def take_nowait(self) -> Batch | float | None:
@@ -331,8 +330,7 @@ class MessageQueue:
         with self.lock:
             due = self._take_locked()
             late = self._pop_late()
-        if late:
-            self._report_late(late)
+        self._report_late(late)
         return due
 
     def _drain_late(self) -> None:
@@ -348,7 +346,7 @@ class MessageQueue:
         return late
 
     def _report_late(self, late: Dropped) -> None:
-        if self.on_drops is not None:
+        if late and self.on_drops is not None:
             self.on_drops(late)
 
     def _take_locked(self) -> Batch | float | None:

@@ -133,10 +133,9 @@ class AsyncClient(BaseClient[AsyncTransport]):
             worker.poke()
         try:
             settled = await self._wait_settled(mark, deadline, worker)
-        except BaseException:  # cancelled: the deadline stops cutting waits all the same
+        finally:  # returned or cancelled, the flush's deadline stops cutting retry waits
             self._deadline.done(deadline)
-            raise
-        return self._end_flush(deadline, at_call, settled)
+        return self._result(at_call, settled)
 
     async def _wait_settled(self, target: Mark, deadline: float, worker: LoopWorker | None) -> bool:
         queue = self._queue
